@@ -1,0 +1,1 @@
+"""Backends start Spark applications and report what they observe; they never write the store."""

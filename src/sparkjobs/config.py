@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     default_backend: str = "local"
     #: Server-side directories a job's {"type": "path"} source may read from.
     allowed_source_dirs: list[Path] = Field(default_factory=list)
-    #: Spark conf keys (or prefixes ending in '.') a job may set although the server guards them.
+    #: Spark conf keys (or prefixes ending in '.') a job may set although the server guards
+    #: them.
     allowed_conf_keys: list[str] = Field(default_factory=list)
     max_upload_bytes: int = 512 * 1024 * 1024
 
@@ -50,7 +51,7 @@ class Settings(BaseSettings):
     # Kubernetes backend
     kube_namespace: str = "default"
     kube_image: str = "apache/spark:4.0.1-python3"
-    #: "client": the driver is the Job's pod; "cluster": spark-submit in the pod with a k8s:// master.
+    #: "client": the driver is the Job's pod; "cluster": spark-submit there with a k8s:// master.
     kube_mode: str = "client"
     kube_master: str = "k8s://https://kubernetes.default.svc"
     kube_service_account: str | None = None

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationInfo, field_validator
 
 from sparkjobs import errors
 
@@ -147,7 +147,9 @@ class JobSpec(_Frozen):
     #: Kubernetes namespace (kubernetes backend); None means the server default.
     namespace: str | None = None
     #: Spark image (kubernetes backend); None means the server default.
-    image: str | None = Field(default=None, max_length=512, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/:@\-]*$")
+    image: str | None = Field(
+        default=None, max_length=512, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/:@\-]*$"
+    )
 
     @field_validator("name")
     @classmethod
@@ -176,9 +178,11 @@ class JobSpec(_Frozen):
 
     @field_validator("main_class")
     @classmethod
-    def _main_class(cls, value: str | None) -> str | None:
+    def _main_class(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and not JAVA_CLASS.match(value):
             raise ValueError("main_class must be a Java class name such as org.example.Main")
+        if value is not None and info.data.get("kind") == "python":
+            raise ValueError("main_class applies to jar jobs only")
         return value
 
     @field_validator("conf")
@@ -193,14 +197,10 @@ class JobSpec(_Frozen):
     @classmethod
     def _master(cls, value: str | None) -> str | None:
         if value is not None and not MASTER.match(value):
-            raise ValueError("master must be local, local[N], local[*], spark://host:port or k8s://URL")
+            raise ValueError(
+                "master must be local, local[N], local[*], spark://host:port or k8s://URL"
+            )
         return value
-
-    @model_validator(mode="after")
-    def _kind_fits(self) -> JobSpec:
-        if self.kind == "python" and self.main_class:
-            raise ValueError("main_class applies to jar jobs only")
-        return self
 
 
 def kind_of(filename: str, declared: Kind | None) -> Kind:

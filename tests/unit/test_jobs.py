@@ -102,3 +102,9 @@ def test_unknown_kind_says_what_to_do() -> None:
 @pytest.mark.parametrize(("attempt", "delay"), [(1, 10.0), (2, 10.0), (3, 20.0), (4, 40.0)])
 def test_retry_backoff_is_exponential(attempt: int, delay: float) -> None:
     assert jobs.RetryPolicy(max_attempts=5, backoff_seconds=10).delay_before(attempt) == delay
+
+
+@pytest.mark.parametrize("field", ["name", "namespace"])
+def test_a_trailing_newline_is_not_a_valid_name(field: str) -> None:
+    with pytest.raises(ValidationError):
+        spec(**{field: "wordcount\n"})

@@ -27,6 +27,17 @@ class Settings(BaseSettings):
     #: Public URL of this server, used in alert links.
     public_url: str | None = None
 
+    # Alerts: email goes through this SMTP server; none configured means email alerts fail.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "sparkjobs@localhost"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    #: Upgrade the connection with STARTTLS (port 587 usually) before logging in.
+    smtp_starttls: bool = False
+    #: Targets that get every job's failure alerts, e.g. [{"email": "ops@example.com"}].
+    alert_default_targets: list[dict[str, str]] = Field(default_factory=list)
+
     default_master: str = "local[*]"
     default_backend: str = "local"
     #: Server-side directories a job's {"type": "path"} source may read from.
@@ -55,6 +66,9 @@ class Settings(BaseSettings):
     kube_mode: str = "client"
     kube_master: str = "k8s://https://kubernetes.default.svc"
     kube_service_account: str | None = None
+    #: Image of the init container that fetches large files (needs curl and a numeric
+    #: non-root USER); None means the run's Spark image.
+    kube_fetch_image: str | None = None
     kube_ttl_seconds_after_finished: int = 3600
     #: Keep a failed run's pods this long for debugging before cleanup removes them.
     kube_keep_failed_hours: float = 24.0

@@ -190,7 +190,6 @@ class Supervisor:
                     "stopped before it started",
                     now,
                     finished_at=now,
-                    reason="stopped before it started",
                 )
             else:
                 run = repo.transition(
@@ -378,9 +377,7 @@ class Supervisor:
             return
         reason = f"timed out after {limit} s"
         with self._db.session() as s:
-            repo.transition(
-                s, run.id, run.state, RunState.STOPPING, reason, self._clock(), reason=reason
-            )
+            repo.transition(s, run.id, run.state, RunState.STOPPING, reason, self._clock())
         self.wake()
 
     def _drive_stop(self, run: runs.Run, backend: Backend, obs: Observation) -> None:
@@ -422,7 +419,6 @@ class Supervisor:
                 now,
                 finished_at=now,
                 exit_code=exit_code,
-                reason=reason,
             )
         self._stop_sent.pop(run.id, None)
         self._cleanup(run)

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     #: them.
     allowed_conf_keys: list[str] = Field(default_factory=list)
     max_upload_bytes: int = 512 * 1024 * 1024
+    #: Largest file a url source may download.
+    max_download_bytes: int = 1024 * 1024 * 1024
+    #: Time limit of one download or git fetch.
+    fetch_timeout_seconds: float = 300.0
+    #: Time limit of a git source's build command.
+    build_timeout_seconds: float = 1800.0
+    #: Let git sources use file:// URLs and plain paths (off: a job could read the server's disk).
+    allow_local_git: bool = False
 
     max_concurrent_runs: int = 4
     #: Seconds between SIGTERM and SIGKILL when a run is stopped.

@@ -39,6 +39,8 @@ class LaunchPlan:
     #: Values that must never be shown (decrypted secrets): logs and events mask them.
     secrets: tuple[str, ...] = ()
     timeout_seconds: int | None = None
+    #: A Spark properties file (mode 0600) for conf that must not show on a command line.
+    properties_file: str | None = None
 
 
 def _option(flag: str, value: object | None) -> list[str]:
@@ -71,6 +73,7 @@ def build_spark_submit_argv(plan: LaunchPlan) -> list[str]:
     argv += _option("--executor-memory", plan.executor_memory)
     for key in sorted(conf):
         argv += ["--conf", f"{key}={conf[key]}"]
+    argv += _option("--properties-file", plan.properties_file)
     argv += _joined("--files", plan.files)
     argv += _joined("--py-files", plan.py_files)
     argv += _joined("--jars", plan.jars)

@@ -90,3 +90,8 @@ def test_argv(case: str, fields: dict[str, Any], expected: list[str]) -> None:
 def test_env_and_secrets_never_reach_the_argv() -> None:
     plan = LaunchPlan(**BASE, env={"DB_PASSWORD": "hunter2"}, secrets=("hunter2",))
     assert not any("hunter2" in part for part in build_spark_submit_argv(plan))
+
+
+def test_a_properties_file_is_passed_before_the_application() -> None:
+    argv = build_spark_submit_argv(LaunchPlan(**BASE, properties_file="/work/p.properties"))
+    assert argv[-3:] == ["--properties-file", "/work/p.properties", "/work/wc.py"]

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from sparkjobs import errors, jobs, runs
 from sparkjobs.backends.base import Backend, Observation, Status
 from sparkjobs.config import Settings
+from sparkjobs.inputs.secrets import SecretBox
 from sparkjobs.runs import RunState
 from sparkjobs.store import Database, repo
 from sparkjobs.supervisor import planning
@@ -51,6 +53,7 @@ class Supervisor:
         *,
         clock: Clock | None = None,
         instance_id: str | None = None,
+        launcher: Executor | None = None,
     ) -> None:
         self._settings = settings
         self._db = db
@@ -63,6 +66,15 @@ class Supervisor:
         #: run id -> monotonic time its SIGTERM was sent (escalated to SIGKILL after the grace).
         self._stop_sent: dict[str, float] = {}
         self._lock = threading.Lock()
+        #: Resolving inputs (downloads, git clones, builds) can take minutes: it runs on
+        #: these threads so that one slow input never holds up watching the other runs.
+        self._launcher = launcher or ThreadPoolExecutor(
+            max_workers=max(1, settings.max_concurrent_runs), thread_name_prefix="sparkjobs-launch"
+        )
+        #: Runs claimed by this process whose launch has not finished yet.
+        self._in_flight: set[str] = set()
+        self._box = SecretBox.from_settings(settings)
+        self._planner = planning.Planner(settings, db, self._box)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -79,6 +91,7 @@ class Supervisor:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self._launcher.shutdown(wait=False, cancel_futures=True)
 
     def wake(self) -> None:
         self._wake.set()
@@ -245,7 +258,8 @@ class Supervisor:
             claimed = self._claim(run, now)
             if claimed is not None:
                 free -= 1
-                self._launch(claimed)
+                self._in_flight.add(claimed.id)
+                self._launcher.submit(self._launch_guarded, claimed)
 
     def _claim(self, run: runs.Run, now: datetime) -> runs.Run | None:
         try:
@@ -262,38 +276,70 @@ class Supervisor:
         except errors.StaleState:
             return None  # another server claimed it, or it was stopped
 
+    def _launch_guarded(self, run: runs.Run) -> None:
+        try:
+            self._launch(run)
+        except Exception as exc:
+            log.exception("launching run %s failed", run.id)
+            with contextlib.suppress(errors.SparkJobsError):
+                self._end_launch(run, f"internal error while starting: {exc}")
+        finally:
+            self._in_flight.discard(run.id)
+            self.wake()
+
     def _launch(self, run: runs.Run) -> None:
+        """Resolve the run's inputs and hand it to its backend (on a launcher thread)."""
         backend = self._backends[run.backend]
         work_dir, log_path = self.work_dir(run.id), self.log_path(run.id)
+
+        def note(text: str) -> None:
+            self._append_log(log_path, text)
+
         try:
             work_dir.mkdir(parents=True, exist_ok=True)
-            log_path.parent.mkdir(parents=True, exist_ok=True)
             with self._db.session() as s:
                 spec = repo.get_job_spec(s, run.job, run.job_version)
-                plan = planning.build_plan(
-                    session=s,
-                    settings=self._settings,
-                    run=run,
-                    spec=spec,
-                    work_dir=work_dir,
-                    spark_submit=self._spark_submit(run.backend),
-                    extra_conf=self._backend_conf(run.backend),
-                )
+            planned = self._planner.plan(
+                run,
+                spec,
+                work_dir=work_dir,
+                spark_submit=self._spark_submit(run.backend),
+                extra_conf=self._backend_conf(run.backend),
+                log=note,
+            )
+            plan = planned.plan
+            if run.backend == "local":
+                plan = planning.with_executor_env(plan, work_dir)
+            if self._fresh(run).state is RunState.STOPPING:
+                self._end_launch(run, "stopped before it started")
+                return
             handle = backend.submit(plan, work_dir=work_dir, log_path=log_path)
         except (errors.SparkJobsError, OSError) as exc:
-            self._append_log(log_path, f"sparkjobs: the run could not start: {exc}\n")
-            shutil.rmtree(work_dir, ignore_errors=True)
-            self._finish(run, RunState.FAILED, f"could not start: {exc}", exit_code=None)
+            note(f"sparkjobs: the run could not start: {exc}\n")
+            self._end_launch(run, f"could not start: {exc}")
             return
         with self._db.session() as s:
+            for text in planned.notes:
+                repo.add_note(s, run.id, text, self._clock())
             repo.update_run(s, run.id, handle=handle, started_at=self._clock())
+
+    def _fresh(self, run: runs.Run) -> runs.Run:
+        with self._db.session() as s:
+            return repo.get_run(s, run.id)
+
+    def _end_launch(self, run: runs.Run, reason: str) -> None:
+        """A launch that did not reach the backend: failed, or stopped if a stop came meanwhile."""
+        fresh = self._fresh(run)
+        stopped = fresh.state is RunState.STOPPING
+        target = RunState.STOPPED if stopped else RunState.FAILED
+        self._finish(fresh, target, "stopped before it started" if stopped else reason, None)
 
     def _spark_submit(self, backend: str) -> str:
         if backend != "local":
             return "spark-submit"  # the backend places it (e.g. inside the image)
         from sparkjobs.backends import spark_env
 
-        return str(spark_env.find_spark_home(self._settings) / "bin" / "spark-submit")
+        return spark_env.spark_submit_path(self._settings)
 
     def _backend_conf(self, backend: str) -> dict[str, str]:
         if backend != "local":
@@ -341,7 +387,9 @@ class Supervisor:
             self._check_timeout(run)
 
     def _watch_unhandled(self, run: runs.Run) -> None:
-        """Claimed but never handed over: the server died between the two steps."""
+        """Claimed but never handed over: still launching, or the server died meanwhile."""
+        if run.id in self._in_flight:
+            return  # the launcher thread decides (it checks for a stop before submitting)
         age = (self._clock() - (run.started_at or run.created_at)).total_seconds()
         if run.state is RunState.STOPPING:
             self._finish(run, RunState.STOPPED, "stopped before it started", exit_code=None)

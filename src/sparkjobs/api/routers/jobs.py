@@ -1,0 +1,92 @@
+"""/api/v1/jobs: define, list, change and delete jobs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from sparkjobs import errors, jobs, store
+from sparkjobs.api import validation
+from sparkjobs.api.deps import DbDep, SettingsDep, SupervisorDep
+from sparkjobs.api.schemas import JobOut, JobVersionOut
+from sparkjobs.config import Settings
+from sparkjobs.store import repo
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _labels(raw: list[str]) -> dict[str, str] | None:
+    pairs = [item.partition("=") for item in raw]
+    if any(not sep or not key for key, sep, _ in pairs):
+        raise errors.Invalid("label filters look like ?label=key=value", field="label")
+    return {key: value for key, _, value in pairs} or None
+
+
+@router.post("", status_code=201)
+def create_job(spec: jobs.JobSpec, settings: SettingsDep, db: DbDep) -> JobOut:
+    """Define a new job (409 if the name is taken; PUT creates or updates)."""
+    with db.session() as s:
+        validation.check_spec(settings, s, spec)
+        return JobOut.from_job(repo.create_job(s, spec, _now()))
+
+
+@router.get("")
+def list_jobs(
+    db: DbDep,
+    name: Annotated[str | None, Query(description="only names containing this")] = None,
+    label: Annotated[list[str], Query(description="key=value; repeat to require several")] = [],  # noqa: B006
+) -> list[JobOut]:
+    labels = _labels(label)
+    with db.session() as s:
+        return [JobOut.from_job(j) for j in repo.list_jobs(s, name_contains=name, labels=labels)]
+
+
+@router.get("/{name}")
+def get_job(name: str, db: DbDep) -> JobOut:
+    with db.session() as s:
+        return JobOut.from_job(repo.get_job(s, name))
+
+
+def _apply(settings: Settings, s: store.Session, spec: jobs.JobSpec) -> tuple[jobs.Job, bool]:
+    validation.check_spec(settings, s, spec)
+    try:
+        repo.get_job(s, spec.name)
+    except errors.JobNotFound:
+        return repo.create_job(s, spec, _now()), True
+    return repo.update_job(s, spec, _now()), False
+
+
+@router.put(
+    "/{name}", status_code=200, responses={201: {"model": JobOut, "description": "created"}}
+)
+def put_job(
+    name: str, spec: jobs.JobSpec, settings: SettingsDep, db: DbDep, response: Response
+) -> JobOut:
+    """Create the job or store a new version of it (unless the spec is unchanged)."""
+    if spec.name != name:
+        raise errors.Invalid(
+            f"the body's name '{spec.name}' differs from the URL's '{name}'; they must match",
+            field="name",
+        )
+    with db.session() as s:
+        job, created = _apply(settings, s, spec)
+    response.status_code = 201 if created else 200
+    return JobOut.from_job(job)
+
+
+@router.delete("/{name}", status_code=204)
+def delete_job(name: str, sup: SupervisorDep) -> None:
+    """Stop the job's active runs, then delete it with its versions and runs."""
+    sup.delete_job(name)
+
+
+@router.get("/{name}/versions/{version}")
+def get_job_version(name: str, version: int, db: DbDep) -> JobVersionOut:
+    with db.session() as s:
+        return JobVersionOut(name=name, version=version, spec=repo.get_job_spec(s, name, version))

@@ -1,0 +1,114 @@
+"""/api/v1/jobs/{name}/runs and /api/v1/runs: start, watch, stop and repeat runs."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from sparkjobs import errors, runs, store, supervisor
+from sparkjobs.api import logs
+from sparkjobs.api.deps import DbDep, SupervisorDep
+from sparkjobs.api.schemas import EventOut, RunOut, RunPage, RunRequest
+from sparkjobs.store import repo
+
+router = APIRouter(tags=["runs"])
+
+TEXT = "text/plain; charset=utf-8"
+
+
+def _out(sup: supervisor.Supervisor, run: runs.Run) -> RunOut:
+    return RunOut.from_run(run, sup.effective_args(run))
+
+
+def _get(db: store.Database, run_id: str) -> runs.Run:
+    with db.session() as s:
+        return repo.get_run(s, run_id)
+
+
+@router.post("/jobs/{name}/runs", status_code=201)
+def run_job(name: str, sup: SupervisorDep, body: RunRequest | None = None) -> RunOut:
+    """Queue a run of the job's current version, with optional overrides."""
+    overrides = runs.RunOverrides(**(body.given() if body else {}))
+    return _out(sup, sup.request_run(name, overrides))
+
+
+@router.get("/runs")
+def list_runs(
+    sup: SupervisorDep,
+    db: DbDep,
+    job: str | None = None,
+    state: Annotated[list[runs.RunState], Query(description="repeat for several")] = [],  # noqa: B006
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> RunPage:
+    """Runs, newest first; follow next_cursor for older ones."""
+    with db.session() as s:
+        page, next_cursor = repo.list_runs(
+            s, job=job, states=set(state) or None, limit=limit, cursor=cursor
+        )
+    return RunPage(items=[_out(sup, r) for r in page], next_cursor=next_cursor)
+
+
+@router.get("/runs/{run_id}")
+def get_run(run_id: str, sup: SupervisorDep, db: DbDep) -> RunOut:
+    return _out(sup, _get(db, run_id))
+
+
+@router.post("/runs/{run_id}/stop", status_code=202)
+def stop_run(run_id: str, sup: SupervisorDep) -> RunOut:
+    """Ask the run to stop (409 if it has ended); it ends 'stopped' shortly after."""
+    return _out(sup, sup.request_stop(run_id))
+
+
+@router.post("/runs/{run_id}/rerun", status_code=201)
+def rerun(run_id: str, sup: SupervisorDep, db: DbDep, body: RunRequest | None = None) -> RunOut:
+    """A new run of the same job version; the body's fields replace the original overrides."""
+    overrides = None
+    if body is not None:
+        overrides = dataclasses.replace(_get(db, run_id).overrides, **body.given())
+    return _out(sup, sup.rerun(run_id, overrides))
+
+
+@router.get("/runs/{run_id}/events")
+def run_events(run_id: str, db: DbDep) -> list[EventOut]:
+    """Every state change of the run, oldest first, with its reason."""
+    with db.session() as s:
+        repo.get_run(s, run_id)
+        return [EventOut.from_event(e) for e in repo.list_events(s, run_id)]
+
+
+@router.get(
+    "/runs/{run_id}/logs",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/plain": {}}, "description": "the driver's output"}},
+)
+async def run_logs(
+    request: Request,
+    run_id: str,
+    sup: SupervisorDep,
+    db: DbDep,
+    tail: Annotated[
+        int | None, Query(ge=0, le=100_000, description="only the last N lines")
+    ] = None,
+    follow: Annotated[bool, Query(description="stream new output until the run ends")] = False,
+) -> StreamingResponse:
+    """The run's log (spark-submit's stdout and stderr)."""
+    await run_in_threadpool(_get, db, run_id)
+    path = sup.log_path(run_id)
+    if not follow:
+        return StreamingResponse(logs.snapshot(path, tail), media_type=TEXT)
+
+    async def finished() -> bool:
+        if await request.is_disconnected():  # nobody is reading any more
+            return True
+        try:
+            run = await run_in_threadpool(_get, db, run_id)
+        except errors.RunNotFound:  # deleted with its job meanwhile: nothing more will come
+            return True
+        return run.state in runs.TERMINAL
+
+    return StreamingResponse(logs.follow(path, tail, finished), media_type=TEXT)

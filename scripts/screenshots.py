@@ -4,8 +4,9 @@ Usage:
     .venv/bin/python scripts/screenshots.py            # starts `sparkjobs serve` on a temp dir
     .venv/bin/python scripts/screenshots.py --url http://127.0.0.1:8080 --token TOKEN
 
-It signs in, creates the word count job from the form (with the example's file
-and arguments), runs it to the end and photographs the pages on a laptop-sized
+It signs in, creates a binding on the Bindings page, creates the word count job
+from the form (with the example's file and arguments, a data file, a plain and a
+secret variable and the binding), runs it to the end and photographs the pages on a laptop-sized
 and a phone-sized screen. Needs Chromium at /usr/bin/chromium and, when it
 starts its own server, Spark and Java as the server needs them.
 """
@@ -94,15 +95,55 @@ def fill_word_count(page: Page, name: str) -> None:
     page.get_by_label("Timeout", exact=True).fill("10m")
 
 
+def shoot_section(page: Page, heading_id: str, name: str) -> None:
+    """One card of a form (the section whose heading has this id)."""
+    page.wait_for_timeout(300)
+    page.locator(f"section.card:has(#{heading_id})").screenshot(path=str(OUT / f"{name}.png"))
+    print(f"wrote docs/screenshots/{name}.png")
+
+
+def make_binding(page: Page) -> None:
+    """A binding with a plain and a secret variable and a Kubernetes Service."""
+    page.get_by_role("link", name="Bindings").click()
+    page.get_by_role("link", name="New binding").click()
+    page.get_by_label("Name", exact=True).fill("cache")
+    page.get_by_label("Description", exact=True).fill("The team's Redis")
+    page.get_by_label("Name of variable 1", exact=True).fill("CACHE_HOST")
+    page.get_by_label("Value of variable 1", exact=True).fill("cache.internal")
+    page.get_by_role("button", name="Add variable").click()
+    page.get_by_label("Name of variable 2", exact=True).fill("CACHE_PASSWORD")
+    page.get_by_label("Secret variable 2", exact=True).check()
+    page.get_by_label("Value of variable 2", exact=True).fill("not-a-real-password")
+    page.get_by_label("Service name", exact=True).fill("redis")
+    page.get_by_label("Service port", exact=True).fill("6379")
+    shoot(page, "binding-form")
+    page.get_by_role("button", name="Create").click()
+
+
+def fill_inputs(page: Page) -> None:
+    """Files, Environment and Bindings of the word count job (it ignores the variables)."""
+    page.get_by_label("Upload files", exact=True).set_input_files(str(EXAMPLE / "sample.txt"))
+    page.get_by_label("Name of variable 1", exact=True).fill("REPORT_TITLE")
+    page.get_by_label("Value of variable 1", exact=True).fill("Top words")
+    page.get_by_role("button", name="Add variable").click()
+    page.get_by_label("Name of variable 2", exact=True).fill("API_TOKEN")
+    page.get_by_label("Secret variable 2", exact=True).check()
+    page.get_by_label("Value of variable 2", exact=True).fill("not-a-real-token")
+    page.get_by_label("cache").check()
+
+
 def tour(page: Page, token: str, name: str) -> dict[str, str]:
     """Desktop screenshots along the way; returns the paths to revisit on a phone."""
     sign_in(page, token)
+    make_binding(page)
+    page.get_by_role("link", name="Jobs", exact=True).click()
     page.get_by_role("link", name="New job").click()
     fill_word_count(page, "Word Count")
     page.get_by_label("Spark conf", exact=True).fill("spark.master = local[8]")
     page.get_by_role("button", name="Create").click()
     shoot(page, "job-form-errors")
     fill_word_count(page, name)
+    fill_inputs(page)
     page.get_by_role("button", name="Create").click()
     job_path = f"/jobs/{name}"
     page.get_by_role("button", name="Run", exact=True).click()
@@ -115,9 +156,13 @@ def tour(page: Page, token: str, name: str) -> dict[str, str]:
     shoot(page, "job")
     page.goto(f"{job_path}/edit")
     shoot(page, "job-form")
+    shoot_section(page, "sec-env", "job-form-env")
     page.goto("/jobs")
     shoot(page, "jobs")
-    return {"jobs": "/jobs", "job": job_path, "job-form": "/new-job", "run": run_path}
+    page.goto("/bindings")
+    shoot(page, "bindings")
+    paths = {"jobs": "/jobs", "job": job_path, "job-form": "/new-job", "run": run_path}
+    return paths | {"bindings": "/bindings"}
 
 
 def main() -> None:

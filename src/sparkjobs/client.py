@@ -44,6 +44,8 @@ class RunOut(TypedDict):
     finished_at: str | None
     args: list[str]
     conf: dict[str, str] | None
+    #: The run's env override: {"name", "value"} or {"name", "secret": "set"}.
+    env: list[dict[str, Any]] | None
     parent_id: str | None
     scheduled_for: str | None
 
@@ -66,6 +68,16 @@ class ArtifactOut(TypedDict):
     sha256: str
     size: int
     created_at: str
+
+
+class BindingOut(TypedDict):
+    name: str
+    description: str
+    #: {"name", "value"}, or {"name", "secret": "set"}: secrets are never returned.
+    env: list[dict[str, Any]]
+    service: dict[str, Any] | None
+    secret_ref: dict[str, Any] | None
+    config_map_ref: dict[str, Any] | None
 
 
 class FieldError(TypedDict):
@@ -203,22 +215,39 @@ class SparkJobsClient:
     def delete_job(self, name: str) -> None:
         self._send("DELETE", f"/api/v1/jobs/{_seg(name)}")
 
+    def job_manifests(self, name: str) -> str:
+        """The YAML of the Kubernetes objects a run of the job would create (dry run)."""
+        return self._send("GET", f"/api/v1/jobs/{_seg(name)}/manifests").text
+
+    def kubernetes_services(self, namespace: str | None = None) -> list[dict[str, Any]]:
+        """Services a binding may point at: name, namespace, ports (503: no cluster)."""
+        params = {"namespace": namespace} if namespace else {}
+        found = self._json("GET", "/api/v1/kubernetes/services", params=params)
+        return cast(list[dict[str, Any]], found)
+
     # -- runs ----------------------------------------------------------------------------------
 
     @staticmethod
-    def _overrides(args: list[str] | None, conf: dict[str, str] | None) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        if args is not None:
-            body["args"] = args
-        if conf is not None:
-            body["conf"] = conf
-        return body
+    def _overrides(
+        args: list[str] | None,
+        conf: dict[str, str] | None,
+        env: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        given = {"args": args, "conf": conf, "env": env}
+        return {k: v for k, v in given.items() if v is not None}
 
     def run(
-        self, job: str, args: list[str] | None = None, conf: dict[str, str] | None = None
+        self,
+        job: str,
+        args: list[str] | None = None,
+        conf: dict[str, str] | None = None,
+        env: list[dict[str, Any]] | None = None,
     ) -> RunOut:
-        """Queue a run of the job now; args/conf override the job's for this run."""
-        body = self._overrides(args, conf)
+        """Queue a run of the job now; args/conf/env override the job's for this run.
+
+        env entries look like {"name": "X", "value": "..."} or {"name": "X", "secret": "..."}.
+        """
+        body = self._overrides(args, conf, env)
         return cast(RunOut, self._json("POST", f"/api/v1/jobs/{_seg(job)}/runs", json=body))
 
     def get_run(self, run_id: str) -> RunOut:
@@ -240,10 +269,14 @@ class SparkJobsClient:
         return cast(RunOut, self._json("POST", f"/api/v1/runs/{_seg(run_id)}/stop"))
 
     def rerun(
-        self, run_id: str, args: list[str] | None = None, conf: dict[str, str] | None = None
+        self,
+        run_id: str,
+        args: list[str] | None = None,
+        conf: dict[str, str] | None = None,
+        env: list[dict[str, Any]] | None = None,
     ) -> RunOut:
-        """A new run of the same job version; args/conf replace the original run's."""
-        body = self._overrides(args, conf) or None
+        """A new run of the same job version; args/conf/env replace the original run's."""
+        body = self._overrides(args, conf, env) or None
         return cast(RunOut, self._json("POST", f"/api/v1/runs/{_seg(run_id)}/rerun", json=body))
 
     def events(self, run_id: str) -> list[EventOut]:
@@ -313,3 +346,28 @@ class SparkJobsClient:
 
     def delete_artifact(self, artifact_id: str) -> None:
         self._send("DELETE", f"/api/v1/artifacts/{_seg(artifact_id)}")
+
+    # -- bindings ------------------------------------------------------------------------------
+
+    def list_bindings(self) -> list[BindingOut]:
+        return cast(list[BindingOut], self._json("GET", "/api/v1/bindings"))
+
+    def get_binding(self, name: str) -> BindingOut:
+        return cast(BindingOut, self._json("GET", f"/api/v1/bindings/{_seg(name)}"))
+
+    def create_binding(self, binding: dict[str, Any]) -> BindingOut:
+        return cast(BindingOut, self._json("POST", "/api/v1/bindings", json=binding))
+
+    def apply_binding(self, binding: dict[str, Any]) -> tuple[BindingOut, bool]:
+        """Create the binding or replace it; returns (binding, created).
+
+        A secret given as {"name": "X", "keep": true} keeps the one stored.
+        """
+        name = _seg(str(binding.get("name", "")))
+        response = self._send("PUT", f"/api/v1/bindings/{name}", json=binding)
+        return cast(BindingOut, response.json()), response.status_code == 201
+
+    def delete_binding(self, name: str, *, force: bool = False) -> None:
+        """Delete a binding; 409 (ApiError) while jobs list it, unless force."""
+        params = {"force": "true"} if force else {}
+        self._send("DELETE", f"/api/v1/bindings/{_seg(name)}", params=params)

@@ -61,13 +61,24 @@ class Settings(BaseSettings):
     #: How often the supervisor looks at active runs.
     poll_interval_seconds: float = 0.2
     log_retention_days: int = 30
+    #: How often the scheduler looks for due slots at most (it also wakes at the next slot).
+    scheduler_tick_seconds: float = 1.0
+    #: How long a server holds a schedule it is deciding; another server takes it after that.
+    schedule_lease_seconds: float = 30.0
     #: Interface a local driver and its UI bind to.
     driver_bind_address: str = "127.0.0.1"
 
     spark_home: Path | None = None
     java_home: Path | None = None
 
+    #: Names this server among those sharing a database (it owns the local runs it
+    #: launched); default: host name and data_dir. Set a fixed one where the host name
+    #: changes on restart (a Kubernetes Deployment's pod).
+    instance_id: str | None = None
+
     # Kubernetes backend
+    #: Offer the kubernetes backend (also on when default_backend is "kubernetes").
+    kube_enabled: bool = False
     kube_namespace: str = "default"
     kube_image: str = "apache/spark:4.0.1-python3"
     #: "client": the driver is the Job's pod; "cluster": spark-submit there with a k8s:// master.
@@ -82,6 +93,8 @@ class Settings(BaseSettings):
     kube_keep_failed_hours: float = 24.0
     #: A run whose pod stays pending longer than this fails.
     kube_start_timeout_seconds: int = 600
+    #: Longest life of a run's download token (it also ends when the run ends).
+    kube_download_token_seconds: int = 3600
 
     @property
     def db_url(self) -> str:

@@ -48,6 +48,10 @@ class EnvVar(_Frozen):
     value: str | None = Field(default=None, max_length=MAX_VALUE_BYTES)
     secret: SecretStr | None = Field(default=None, max_length=MAX_VALUE_BYTES)
     secret_ciphertext: str | None = Field(default=None, max_length=4 * MAX_VALUE_BYTES)
+    #: Inbound only, when a job or binding is updated: keep the secret already stored
+    #: under this name (an editor never sees it, so cannot send it back). Replaced by
+    #: the stored ciphertext before anything is written (supervisor.specs).
+    keep: Literal[True] | None = None
 
     @field_validator("name")
     @classmethod
@@ -62,10 +66,15 @@ class EnvVar(_Frozen):
     @model_validator(mode="after")
     def _exactly_one(self) -> EnvVar:
         given = [
-            f for f in ("value", "secret", "secret_ciphertext") if getattr(self, f) is not None
+            f
+            for f in ("value", "secret", "secret_ciphertext", "keep")
+            if getattr(self, f) is not None
         ]
         if len(given) != 1:
-            raise ValueError(f"env {self.name!r} needs exactly one of 'value' or 'secret'")
+            raise ValueError(
+                f"env {self.name!r} needs exactly one of 'value', 'secret' or 'keep' "
+                "(keep: true keeps the stored secret when updating)"
+            )
         return self
 
     @field_serializer("secret", when_used="json")

@@ -17,6 +17,8 @@ class LaunchPlan:
 
     run_id: str
     app_name: str
+    #: The job's name (Kubernetes labels its objects with it); "" in plans made by hand.
+    job: str = ""
     spark_submit: str
     master: str
     kind: Kind

@@ -82,7 +82,8 @@ def test_overrides_reach_the_backend_verbatim(
         ({"args": ["ok", 3]}, 422, "string"),
         ({"conf": {"spark.master": "local"}}, 422, "spark.master"),
         ({"conf": {"not.spark": "1"}}, 422, "spark."),
-        ({"env": []}, 422, "Extra inputs"),
+        ({"env": [{"name": "1X", "value": "a"}]}, 422, "not a valid variable name"),
+        ({"env": [{"name": "X", "keep": True}]}, 422, "no stored secret"),
     ],
 )
 def test_bad_overrides_are_refused(

@@ -165,6 +165,8 @@ def test_submit_creates_the_job_and_its_owned_objects(
         "job_name": handle["job_name"],
         "run_id": "run0001",
         "submitted_at": T0,
+        "log_path": str(tmp_path / "run.log"),
+        "log_base": 0,
     }
     job = fake.get_job(NS, handle["job_name"])
     assert job is not None and job["spec"]["suspend"] is False  # resumed after the rest

@@ -484,7 +484,7 @@ def test_manifests_for_a_dry_run_places_files_by_size(tmp_path: Path) -> None:
     pod = job["spec"]["template"]["spec"]
     assert pod["containers"][0]["image"] == "registry.example/spark:4"
     assert (
-        "https://jobs.example/api/v1/runs/run9/files/big.jar" in pod["initContainers"][0]["command"]
+        "https://jobs.example/api/v1/downloads/run9/big.jar" in pod["initContainers"][0]["command"]
     )
     assert objects[2]["data"]["wordcount.py"] == "print('hi')\n"
     for obj in objects:

@@ -8,10 +8,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from sparkjobs import store, supervisor, web
-from sparkjobs.api import auth, problems
-from sparkjobs.api.routers import artifacts, health, jobs, runs
-from sparkjobs.backends import local
+from sparkjobs import scheduler, store, supervisor, web
+from sparkjobs.api import auth, docs, downloads, problems
+from sparkjobs.api import backends as server_backends
+from sparkjobs.api.routers import artifacts, bindings, health, jobs, kubernetes, runs
 from sparkjobs.backends.base import Backend
 from sparkjobs.config import Settings
 
@@ -28,7 +28,7 @@ def open_database(settings: Settings) -> store.Database:
 
 def _api_router() -> APIRouter:
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(auth.authenticate)])
-    for module in (jobs, runs, artifacts):
+    for module in (jobs, runs, artifacts, bindings, kubernetes):
         api.include_router(module.router)
     return api
 
@@ -44,14 +44,17 @@ def create_app(settings: Settings, *, backends: Mapping[str, Backend] | None = N
             # Started without 'sparkjobs serve' (which shows a new token itself):
             # this is the one time the token can be made known.
             log.warning("Admin token (shown once, keep it): %s", token)
-        sup = supervisor.Supervisor(
-            settings, db, backends or {"local": local.LocalBackend(settings)}
-        )
+        chosen = backends or server_backends.default_backends(settings, db)
+        app.state.backends = chosen
+        sup = supervisor.Supervisor(settings, db, chosen)
         app.state.settings, app.state.db, app.state.supervisor = settings, db, sup
         sup.start()
+        sched = app.state.scheduler = scheduler.Scheduler(settings, db, sup)
+        sched.start()
         try:
             yield
         finally:
+            sched.shutdown()
             sup.shutdown()
             db.dispose()
 
@@ -60,10 +63,15 @@ def create_app(settings: Settings, *, backends: Mapping[str, Backend] | None = N
         summary="Define, run, watch, stop and rerun Spark jobs.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by api.docs from local files
+        redoc_url=None,
     )
     app.state.settings = settings
     problems.install(app)
     app.include_router(health.router)
+    # Outside the admin-token API: pods fetch their run's files with the run's own token.
+    app.include_router(downloads.router)
     app.include_router(_api_router())
+    docs.install(app)
     web.install(app)
     return app

@@ -1,4 +1,9 @@
-"""Reading a run's log file: all of it, its last lines, or following it as it grows."""
+"""Reading a run's log file: all of it, its last lines, or following it as it grows.
+
+What leaves the server is masked (supervisor.masking.masked): decoded as UTF-8
+and passed through the run's Redactor.mask_stream, which holds back the end of
+each chunk until the next one shows whether a secret continues there.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import anyio
+import anyio.from_thread
 import anyio.to_thread
 
 BLOCK = 64 * 1024
@@ -76,3 +82,17 @@ async def follow(
         if done:
             return
         await anyio.sleep(interval)
+
+
+def blocking(chunks: AsyncIterator[bytes]) -> Iterator[bytes]:
+    """An async iterator, read from a worker thread of anyio's (where Starlette iterates
+    a response body that is a plain iterator): mask_stream pulls, it cannot be pushed to."""
+    while True:
+        try:
+            yield anyio.from_thread.run(_next, chunks)
+        except StopAsyncIteration:
+            return
+
+
+async def _next(chunks: AsyncIterator[bytes]) -> bytes:
+    return await anext(chunks)

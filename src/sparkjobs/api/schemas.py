@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
-from sparkjobs import jobs, runs
+from sparkjobs import envvars, jobs, runs
 
 
 class _In(BaseModel):
@@ -18,12 +19,23 @@ class _Out(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class JobSpecOut(jobs.JobSpec):
+    """A stored spec as it is shown: a secret shows that it is set, never its value."""
+
+    env: list[envvars.EnvVarOut] = Field(default_factory=list)  # type: ignore[assignment]
+
+    @classmethod
+    def from_spec(cls, spec: jobs.JobSpec) -> JobSpecOut:
+        shown = spec.model_dump(mode="json", exclude={"env"})
+        return cls.model_validate({**shown, "env": envvars.masked(spec.env)})
+
+
 class JobOut(_Out):
     name: str
     version: int
     created_at: datetime
     updated_at: datetime
-    spec: jobs.JobSpec
+    spec: JobSpecOut
 
     @classmethod
     def from_job(cls, job: jobs.Job) -> JobOut:
@@ -32,14 +44,14 @@ class JobOut(_Out):
             version=job.version,
             created_at=job.created_at,
             updated_at=job.updated_at,
-            spec=job.spec,
+            spec=JobSpecOut.from_spec(job.spec),
         )
 
 
 class JobVersionOut(_Out):
     name: str
     version: int
-    spec: jobs.JobSpec
+    spec: JobSpecOut
 
 
 class RunRequest(_In):
@@ -49,6 +61,17 @@ class RunRequest(_In):
     conf: dict[StrictStr, StrictStr] | None = Field(
         default=None, description="Spark conf for this run only, merged over the job's"
     )
+    env: list[envvars.EnvVar] | None = Field(
+        default=None,
+        max_length=500,
+        description="variables for this run only, over the job's and its bindings'",
+    )
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, value: list[envvars.EnvVar] | None) -> list[envvars.EnvVar] | None:
+        envvars.check_unique(value or [])
+        return value
 
     @field_validator("conf")
     @classmethod
@@ -59,8 +82,9 @@ class RunRequest(_In):
         return value
 
     def given(self) -> dict[str, Any]:
-        """The fields the caller set, for merging over other overrides."""
-        return {k: v for k, v in self.model_dump(exclude_unset=True).items() if v is not None}
+        """The fields the caller set but env (sealed by the caller), for merging over others."""
+        given = self.model_dump(exclude_unset=True, exclude={"env"})
+        return {k: v for k, v in given.items() if v is not None}
 
 
 class RunOut(_Out):
@@ -79,11 +103,16 @@ class RunOut(_Out):
     finished_at: datetime | None
     args: list[str] = Field(description="the args the run uses (its override or the job's)")
     conf: dict[str, str] | None = Field(description="the run's conf override, if any")
+    env: list[envvars.EnvVarOut] | None = Field(
+        default=None, description="the run's env override, if any (secrets show as set)"
+    )
     parent_id: str | None
     scheduled_for: datetime | None
 
     @classmethod
-    def from_run(cls, run: runs.Run, args: list[str]) -> RunOut:
+    def from_run(cls, run: runs.Run, args: list[str], mask: Callable[[str], str] = str) -> RunOut:
+        """`mask` hides the run's secrets in its reason."""
+        env = run.overrides.env
         return cls(
             id=run.id,
             job=run.job,
@@ -92,7 +121,7 @@ class RunOut(_Out):
             trigger=run.trigger,
             attempt=run.attempt,
             exit_code=run.exit_code,
-            reason=run.reason,
+            reason=None if run.reason is None else mask(run.reason),
             spark_app_id=run.spark_app_id,
             spark_ui_url=run.spark_ui_url,
             created_at=run.created_at,
@@ -100,6 +129,7 @@ class RunOut(_Out):
             finished_at=run.finished_at,
             args=args,
             conf=run.overrides.conf,
+            env=None if env is None else envvars.masked(map(envvars.EnvVar.model_validate, env)),
             parent_id=run.parent_id,
             scheduled_for=run.scheduled_for,
         )
@@ -117,9 +147,13 @@ class EventOut(_Out):
     reason: str
 
     @classmethod
-    def from_event(cls, event: runs.RunEvent) -> EventOut:
+    def from_event(cls, event: runs.RunEvent, mask: Callable[[str], str] = str) -> EventOut:
+        """`mask` hides the run's secrets in the reason."""
         return cls(
-            at=event.at, from_state=event.from_state, to_state=event.to_state, reason=event.reason
+            at=event.at,
+            from_state=event.from_state,
+            to_state=event.to_state,
+            reason=mask(event.reason),
         )
 
 
@@ -143,3 +177,25 @@ class ArtifactOut(_Out):
 
 class Status(_Out):
     status: str
+
+
+class BindingOut(_Out):
+    """A binding as it is shown: its secrets show as set, never their values."""
+
+    name: str
+    description: str
+    env: list[envvars.EnvVarOut]
+    service: envvars.ServiceRef | None
+    secret_ref: envvars.ObjectRef | None
+    config_map_ref: envvars.ObjectRef | None
+
+    @classmethod
+    def from_binding(cls, binding: envvars.Binding) -> BindingOut:
+        return cls(
+            name=binding.name,
+            description=binding.description,
+            env=envvars.masked(binding.env),
+            service=binding.service,
+            secret_ref=binding.secret_ref,
+            config_map_ref=binding.config_map_ref,
+        )

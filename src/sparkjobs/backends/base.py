@@ -44,6 +44,9 @@ class Backend(Protocol):
     """
 
     name: str
+    #: True when any server sharing the database can watch the backend's runs (a cluster's
+    #: API); False when only the server that launched a run can (a local process).
+    shared: bool
 
     def submit(self, plan: LaunchPlan, *, work_dir: Path, log_path: Path) -> Handle:
         """Start the application described by plan; return its handle.

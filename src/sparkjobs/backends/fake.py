@@ -41,6 +41,7 @@ class FakeBackend:
     """See the module docstring."""
 
     name = "fake"
+    shared = False
 
     def __init__(self) -> None:
         self.runs: dict[int, FakeRun] = {}

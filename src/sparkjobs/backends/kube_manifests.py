@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import yaml
 
-from sparkjobs import errors, jobs, launch
+from sparkjobs import envvars, errors, jobs, launch
 from sparkjobs.config import Settings
 
 Obj = dict[str, Any]
@@ -125,6 +125,26 @@ class KubeEnvRef:
             raise errors.Invalid("a service port must be 1-65535", field="port")
         if self.namespace is not None and not jobs.DNS_LABEL.match(self.namespace):
             raise errors.Invalid(f"'{self.namespace}' is not a namespace name", field="namespace")
+
+
+def binding_refs(binding: envvars.Binding) -> list[KubeEnvRef]:
+    """What a binding points at in the cluster: its Service's host and port as
+    <NAME>_HOST/<NAME>_PORT (the binding's name upper-cased, '-' as '_'), every key
+    of its Secret and ConfigMap as a variable."""
+    refs: list[KubeEnvRef] = []
+    if binding.service is not None:
+        svc = binding.service
+        prefix = binding.name.upper().replace("-", "_")
+        refs.append(
+            KubeEnvRef(
+                kind="service", name=svc.name, env=prefix, port=svc.port, namespace=svc.namespace
+            )
+        )
+    if binding.secret_ref is not None:
+        refs.append(KubeEnvRef(kind="secret", name=binding.secret_ref.name))
+    if binding.config_map_ref is not None:
+        refs.append(KubeEnvRef(kind="configmap", name=binding.config_map_ref.name))
+    return refs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -449,6 +469,12 @@ def _mounts(inputs: RunInputs, *, templates: bool) -> list[Obj]:
     ]
     if inputs.small_files:
         mounts.append({"name": "files", "mountPath": FILES_DIR, "readOnly": True})
+        # Also in the working directory, as the local backend has them: a job that
+        # opens "sample.txt" finds it on every backend.
+        mounts += [
+            {"name": "files", "mountPath": f"{WORK_DIR}/{n}", "subPath": n, "readOnly": True}
+            for n in sorted(inputs.small_files)
+        ]
     if templates:
         mounts.append({"name": "templates", "mountPath": TEMPLATES_DIR, "readOnly": True})
     return mounts

@@ -11,6 +11,10 @@ even across a server restart.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import logging
+import math
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -26,6 +30,7 @@ from sparkjobs.backends.base import Handle, Observation, Status
 from sparkjobs.config import Settings
 
 Obj = dict[str, Any]
+log = logging.getLogger(__name__)
 
 IMAGE_PULL = frozenset(
     {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
@@ -44,8 +49,8 @@ class DownloadIssuer(Protocol):
 
 
 def download_url(base_url: str, run_id: str, name: str) -> str:
-    """Where the server serves a run's file to its pod (the API adds this route)."""
-    return f"{base_url.rstrip('/')}/api/v1/runs/{run_id}/files/{name}"
+    """Where the server serves a run's file to its pod (api/downloads.py; per-run token only)."""
+    return f"{base_url.rstrip('/')}/api/v1/downloads/{run_id}/{name}"
 
 
 class _DryRunIssuer:
@@ -58,12 +63,21 @@ class _DryRunIssuer:
         return "dry-run", {p: download_url(self.base_url, run_id, p.name) for p in paths}
 
 
-def _place_files(plan: launch.LaunchPlan) -> tuple[dict[str, bytes], list[Path]]:
-    """Small files (read now, for the ConfigMap) and large ones (fetched by the pod)."""
+def _place_files(
+    plan: launch.LaunchPlan, *, missing_as_large: bool = False
+) -> tuple[dict[str, bytes], list[Path]]:
+    """Small files (read now, for the ConfigMap) and large ones (fetched by the pod).
+
+    missing_as_large (the dry run): a file the server has not fetched yet (a url or
+    git source) counts as large, since its size is unknown until the run fetches it.
+    """
     small: dict[str, bytes] = {}
     large: list[Path] = []
     wanted = dict.fromkeys([plan.main_file, *plan.files, *plan.py_files, *plan.jars])
     for path in (Path(p) for p in wanted if not km.in_image(p)):
+        if missing_as_large and not path.exists():
+            large.append(path)
+            continue
         try:
             size = path.stat().st_size
             total = sum(map(len, small.values())) + size
@@ -81,10 +95,11 @@ def run_inputs(
     *,
     refs: Sequence[km.KubeEnvRef] = (),
     issuer: DownloadIssuer | None = None,
+    dry_run: bool = False,
 ) -> km.RunInputs:
     """Split the env, place the files and get download URLs: all a run's pod needs."""
     plain, secret = km.split_env(plan)
-    small, large = _place_files(plan)
+    small, large = _place_files(plan, missing_as_large=dry_run)
     token: str | None = None
     downloads: tuple[km.Download, ...] = ()
     if large:
@@ -115,10 +130,12 @@ def manifests_for(
     refs: Sequence[km.KubeEnvRef] = (),
 ) -> list[Obj]:
     """The objects a run of spec would create, for the dry run; render with km.render_yaml."""
-    plan = km.with_job_placement(replace(plan, run_id=run_id or plan.run_id), spec, settings)
+    plan = replace(plan, run_id=run_id or plan.run_id, job=spec.name)
+    plan = km.with_job_placement(plan, spec, settings)
     target = km.target_for(plan, settings, job=spec.name)
     issuer = _DryRunIssuer(settings.public_url or "http://sparkjobs:8080")
-    return km.build_objects(plan, target, run_inputs(plan, refs=refs, issuer=issuer))
+    inputs = run_inputs(plan, refs=refs, issuer=issuer, dry_run=True)
+    return km.build_objects(plan, target, inputs)
 
 
 # --- what the Job and its pod say ---------------------------------------------------
@@ -244,10 +261,35 @@ def _epoch(stamp: str | None) -> float | None:
 # --- the backend ---------------------------------------------------------------------
 
 
+def append_beyond(path: Path, data: bytes, base: int) -> int:
+    """Append the part of data the file lacks after offset base; return bytes added.
+
+    Under an exclusive lock, so two servers copying the same pod's log into one
+    file never write a line twice.
+    """
+    with path.open("ab") as out:
+        fcntl.flock(out, fcntl.LOCK_EX)  # released when the file closes
+        have = max(out.seek(0, os.SEEK_END) - base, 0)
+        if len(data) <= have:
+            return 0
+        out.write(data[have:])
+        return len(data) - have
+
+
 class KubernetesBackend:
-    """Runs each plan as a Kubernetes Job; see the module docstring and docs/kubernetes.md."""
+    """Runs each plan as a Kubernetes Job; see the module docstring and docs/kubernetes.md.
+
+    Constructing it is cheap and touches no cluster: the client loads its
+    configuration on the first call, so a server without cluster access starts fine.
+    """
 
     name = "kubernetes"
+    #: A run's state lives in the cluster: any server sharing the database can watch it.
+    shared = True
+    #: poll() copies the pod's log into the run's log at most this often (it reads it whole).
+    log_pump_seconds = 3.0
+    #: poll() sweeps orphans at most this often (every server may; deletes are idempotent).
+    sweep_seconds = 300.0
 
     def __init__(
         self,
@@ -264,6 +306,11 @@ class KubernetesBackend:
         #: Run id -> the Kubernetes objects its bindings point at (wired by the inputs issue).
         self.refs_for = refs_for or (lambda run_id: ())
         self.clock = clock
+        #: Run id -> when poll() last copied its pod's log.
+        self._pumped: dict[str, float] = {}
+        self._swept_at: float | None = None
+        #: Namespaces the sweep looks at: the default and every one a run went to.
+        self._namespaces: set[str] = {settings.kube_namespace}
 
     @property
     def api(self) -> kube_client.KubeApi:
@@ -272,18 +319,26 @@ class KubernetesBackend:
         return self._api
 
     def submit(self, plan: launch.LaunchPlan, *, work_dir: Path, log_path: Path) -> Handle:
+        """Create the run's objects. The handle carries the log path and its size now, so
+        that poll() appends the pod's log after what the server wrote there before."""
         try:
-            target = km.target_for(plan, self.settings, job=km.job_label(plan.app_name))
+            job = plan.job or km.job_label(plan.app_name)
+            target = km.target_for(plan, self.settings, job=job)
             inputs = run_inputs(plan, refs=self.refs_for(plan.run_id), issuer=self.issuer)
             objects = km.build_objects(plan, target, inputs)
         except errors.Invalid as exc:
             raise errors.SubmitError(exc.message) from exc
         self._create(objects, target)
+        self._namespaces.add(target.namespace)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_path.touch()  # the run's log exists from now on, empty until the pod writes
         return {
             "namespace": target.namespace,
             "job_name": target.job_name,
             "run_id": plan.run_id,
             "submitted_at": self.clock(),
+            "log_path": str(log_path),
+            "log_base": log_path.stat().st_size,
         }
 
     def _create(self, objects: list[Obj], target: km.Target) -> None:
@@ -306,14 +361,45 @@ class KubernetesBackend:
         return self.api.list_pods(handle["namespace"], selector)
 
     def poll(self, handle: Handle) -> Observation:
+        """What the Job and its pod say; also copies the pod's log and sweeps (rate-limited).
+
+        Raises KubeApiError when the cluster cannot be asked (the supervisor tries again).
+        """
         job = self.api.get_job(handle["namespace"], handle["job_name"])
         pods = self._pods(handle) if job else []
-        return observe(
+        seen = observe(
             job,
             pods,
             pending_for=self.clock() - float(handle.get("submitted_at", self.clock())),
             start_timeout=self.settings.kube_start_timeout_seconds,
         )
+        self._housekeep(handle, pods, ended=seen.status in (Status.EXITED, Status.NOT_FOUND))
+        return seen
+
+    def _housekeep(self, handle: Handle, pods: list[Obj], *, ended: bool) -> None:
+        """poll()'s chores: the pod log (always once more when the run ended), the sweep."""
+        now, run_id = self.clock(), str(handle["run_id"])
+        due = now - self._pumped.get(run_id, -math.inf) >= self.log_pump_seconds
+        if "log_path" in handle and pods and (due or ended):
+            self._pumped[run_id] = now
+            self._quietly("copy the pod's log", self.pump_logs, handle, None, pods)
+        if ended:
+            self._pumped.pop(run_id, None)
+        if self._swept_at is None or now - self._swept_at >= self.sweep_seconds:
+            self._swept_at = now
+            # Runs another server finished leave entries behind; forget the stale ones.
+            stale = [r for r, at in self._pumped.items() if now - at > self.sweep_seconds]
+            for gone in stale:
+                self._pumped.pop(gone, None)
+            self._quietly("sweep orphans", self.sweep, now, sorted(self._namespaces))
+
+    @staticmethod
+    def _quietly(doing: str, chore: Callable[..., object], *args: Any) -> None:
+        """A chore that fails is logged, never raised: poll()'s answer matters more."""
+        try:
+            chore(*args)
+        except (errors.SparkJobsError, OSError) as exc:
+            log.warning("kubernetes backend could not %s: %s", doing, exc)
 
     def stop(self, handle: Handle, *, force: bool = False) -> None:
         """Delete the Job (Foreground: its pods first) and a cluster-mode driver. Idempotent."""
@@ -324,9 +410,11 @@ class KubernetesBackend:
         self.api.delete_job(ns, handle["job_name"], "Foreground")
 
     def cleanup(self, handle: Handle, *, work_dir: Path) -> None:
-        """Delete the per-run Secret and ConfigMap now; the Job too unless it failed
-        and kube_keep_failed_hours keeps it (then sweep() removes it later)."""
+        """Copy the last of the pod's log, delete the per-run Secret and ConfigMap, and the
+        Job too unless it failed and kube_keep_failed_hours keeps it (sweep() removes it later)."""
         ns, name = handle["namespace"], handle["job_name"]
+        if "log_path" in handle:
+            self._quietly("copy the pod's log", self.pump_logs, handle)
         self.api.delete("Secret", ns, km.secret_name(name))
         self.api.delete("ConfigMap", ns, km.configmap_name(name))
         job = self.api.get_job(ns, name)
@@ -341,26 +429,24 @@ class KubernetesBackend:
         failed = seen.status == Status.EXITED and seen.exit_code != 0
         return failed and self.settings.kube_keep_failed_hours > 0
 
-    def pump_logs(self, handle: Handle, log_path: Path) -> int:
-        """Append the pod's log text that log_path does not have yet; return bytes added.
+    def pump_logs(
+        self, handle: Handle, log_path: Path | None = None, pods: list[Obj] | None = None
+    ) -> int:
+        """Append the pod's log text that the run's log does not have yet; return bytes added.
 
-        The pod log API has no byte offsets, so this reads the whole log and
-        appends what lies beyond the file's size: log_path must hold only this
-        pod's log. Text the kubelet rotated away before a pump is lost.
+        log_path defaults to the handle's; the pod's text starts at the handle's
+        log_base there. The pod log API has no byte offsets, so this reads the
+        whole log and appends what lies beyond: only this pod's log may follow
+        log_base. Text the kubelet rotated away before a pump is lost.
         """
-        pods = self._pods(handle)
+        pods = self._pods(handle) if pods is None else pods
         if not pods:
             return 0
         pod = pods[-1]
         container = pod["spec"]["containers"][0]["name"]
         text = self.api.pod_log(handle["namespace"], pod["metadata"]["name"], container)
-        data = (text or "").encode("utf-8")
-        have = log_path.stat().st_size if log_path.exists() else 0
-        if len(data) <= have:
-            return 0
-        with log_path.open("ab") as out:
-            out.write(data[have:])
-        return len(data) - have
+        path = Path(handle["log_path"]) if log_path is None else log_path
+        return append_beyond(path, (text or "").encode("utf-8"), int(handle.get("log_base", 0)))
 
     def reattach(self, namespace: str | None = None) -> list[Handle]:
         """Handles of every Job this server's backend made in namespace (after a restart)."""

@@ -49,6 +49,7 @@ class LocalBackend:
     """Runs spark-submit on this machine; see the module docstring."""
 
     name = "local"
+    shared = False  # its runs live on this server only
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from sparkjobs import client as api_client
-from sparkjobs.cli import artifacts, common, jobs, runs, serve
+from sparkjobs.cli import artifacts, bindings, common, jobs, kubernetes, runs, serve
 
 app = typer.Typer(
     name="sparkjobs",
@@ -27,6 +27,9 @@ app = typer.Typer(
 app.add_typer(jobs.jobs_app, name="jobs")
 app.add_typer(runs.runs_app, name="runs")
 app.add_typer(artifacts.artifacts_app, name="artifacts")
+app.add_typer(bindings.bindings_app, name="bindings")
+app.add_typer(kubernetes.kubernetes_app, name="kubernetes")
+jobs.jobs_app.command("manifests")(kubernetes.jobs_manifests)
 app.command("serve")(serve.serve)
 app.command("run")(runs.run_job)
 app.command("rerun")(runs.rerun)

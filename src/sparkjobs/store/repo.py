@@ -8,6 +8,13 @@ to carry on (e.g. the scheduler, one session per slot).
 
 from __future__ import annotations
 
+from sparkjobs.store._bindings import (
+    binding_users,
+    delete_binding,
+    get_binding,
+    list_bindings,
+    put_binding,
+)
 from sparkjobs.store._jobs import (
     artifact_users,
     create_job,
@@ -28,6 +35,22 @@ from sparkjobs.store._runs import (
     transition,
     update_run,
 )
+from sparkjobs.store._schedules import (
+    ClaimedSchedule,
+    HistoryEntry,
+    ScheduleState,
+    ScheduleUpdate,
+    active_runs_of,
+    add_history,
+    add_missing_schedules,
+    claim_due_schedules,
+    earliest_due,
+    get_schedule_state,
+    insert_scheduled_runs,
+    list_history,
+    release_schedules,
+    set_suspended,
+)
 from sparkjobs.store._values import (
     create_artifact,
     delete_artifact,
@@ -40,26 +63,45 @@ from sparkjobs.store._values import (
 from sparkjobs.store.ids import new_run_id
 
 __all__ = [
+    "ClaimedSchedule",
+    "HistoryEntry",
+    "ScheduleState",
+    "ScheduleUpdate",
+    "active_runs_of",
+    "add_history",
+    "add_missing_schedules",
     "add_note",
     "artifact_users",
+    "binding_users",
+    "claim_due_schedules",
     "count_runs_in_states",
     "create_artifact",
     "create_job",
     "delete_artifact",
+    "delete_binding",
     "delete_job",
+    "earliest_due",
     "get_artifact",
+    "get_binding",
     "get_job",
     "get_job_spec",
     "get_run",
+    "get_schedule_state",
     "get_value",
     "insert_run",
+    "insert_scheduled_runs",
     "insert_value_if_absent",
     "list_artifacts",
+    "list_bindings",
     "list_events",
+    "list_history",
     "list_jobs",
     "list_runs",
     "new_run_id",
+    "put_binding",
+    "release_schedules",
     "runs_in_states",
+    "set_suspended",
     "set_value",
     "transition",
     "update_job",

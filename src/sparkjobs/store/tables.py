@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -123,3 +124,63 @@ class KeyValueRow(Base):
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class ScheduleRow(Base):
+    """Where a job's schedule stands: one row per job, scheduled or not.
+
+    Every job gets a row (the scheduler adds missing ones), so a job whose
+    version the scheduler has not seen yet is found by comparing versions.
+    `suspended` is the operational switch of suspend/resume; the spec's own
+    `suspended` also suspends (either one does).
+    """
+
+    __tablename__ = "schedules"
+
+    job_name: Mapped[str] = mapped_column(
+        String(63), ForeignKey("jobs.name", ondelete="CASCADE"), primary_key=True
+    )
+    #: The job version last looked at; 0 until the scheduler sees the job.
+    job_version: Mapped[int]
+    #: The cron and zone decided_through belongs to (a change restarts from now); None: none.
+    schedule_key: Mapped[str | None] = mapped_column(Text)
+    decided_through: Mapped[datetime | None]
+    #: When the scheduler has work for this row next; None: never (no schedule, suspended).
+    next_due: Mapped[datetime | None] = mapped_column(index=True)
+    suspended: Mapped[bool] = mapped_column(Boolean)
+    lease_owner: Mapped[str | None] = mapped_column(String(255))
+    lease_expires_at: Mapped[datetime | None]
+
+
+class ScheduleHistoryRow(Base):
+    """What a schedule did: fired, skipped (a range, with the reason), manual, suspended..."""
+
+    __tablename__ = "schedule_history"
+    __table_args__ = (
+        Index(None, "job_name", "at"),
+        # Deciding is idempotent: a slot decided twice (a lease that ran out) is recorded once.
+        UniqueConstraint("job_name", "kind", "first_slot"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    job_name: Mapped[str] = mapped_column(String(63), ForeignKey("jobs.name", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    first_slot: Mapped[datetime]
+    last_slot: Mapped[datetime]
+    #: Slots in the range; None when more than schedules.COUNT_CAP.
+    count: Mapped[int | None]
+    run_id: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class BindingRow(Base):
+    """A service binding: a named set of variables jobs list. Secrets are stored sealed."""
+
+    __tablename__ = "bindings"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    #: envvars.Binding.model_dump(mode="json"), every secret as secret_ciphertext.
+    spec: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -18,9 +18,10 @@ from sparkjobs import errors, jobs, runs
 from sparkjobs.backends.base import Backend, Observation, Status
 from sparkjobs.config import Settings
 from sparkjobs.inputs.secrets import SecretBox
+from sparkjobs.redact import Redactor
 from sparkjobs.runs import RunState
 from sparkjobs.store import Database, repo
-from sparkjobs.supervisor import planning
+from sparkjobs.supervisor import alerting, masking, planning
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,9 @@ def default_instance_id(settings: Settings) -> str:
     """Stable across restarts of one server, distinct between servers.
 
     Local runs live on one host, so only the server that launched them may watch them.
+    Settings.instance_id replaces it where the host name changes on restart.
     """
-    return f"{socket.gethostname()}:{settings.data_dir.resolve()}"
+    return settings.instance_id or f"{socket.gethostname()}:{settings.data_dir.resolve()}"
 
 
 class Supervisor:
@@ -73,8 +75,16 @@ class Supervisor:
         )
         #: Runs claimed by this process whose launch has not finished yet.
         self._in_flight: set[str] = set()
+        #: Backends whose runs any server may watch (their state lives in a cluster).
+        self._shared = sorted(name for name, b in self._backends.items() if b.shared)
+        #: run id -> the pending notes recorded for it (each distinct message once).
+        self._said: dict[str, set[str]] = {}
+        #: run id -> the last error that kept us from watching it (logged once).
+        self._watch_trouble: dict[str, str] = {}
         self._box = SecretBox.from_settings(settings)
         self._planner = planning.Planner(settings, db, self._box)
+        self._redactors = masking.Redactors(db, self._box)
+        self._alerting = alerting.Alerting(settings, db, self._box, self.log_path, self._clock)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -92,6 +102,7 @@ class Supervisor:
             self._thread.join(timeout)
             self._thread = None
         self._launcher.shutdown(wait=False, cancel_futures=True)
+        self._alerting.close()
 
     def wake(self) -> None:
         self._wake.set()
@@ -229,6 +240,15 @@ class Supervisor:
         with self._db.session() as s:
             repo.delete_job(s, name)
 
+    @property
+    def box(self) -> SecretBox:
+        """Seals secrets before they are stored (supervisor.specs), opens them for runs."""
+        return self._box
+
+    def redactor(self, run: runs.Run) -> Redactor:
+        """Masks the run's secrets (and URL passwords) in its log, reason and events."""
+        return self._redactors.get(run)
+
     def log_path(self, run_id: str) -> Path:
         return self._settings.logs_dir / f"{run_id}.log"
 
@@ -308,6 +328,7 @@ class Supervisor:
                 log=note,
             )
             plan = planned.plan
+            self._redactors.remember(run.id, plan.secrets)
             if run.backend == "local":
                 plan = planning.with_executor_env(plan, work_dir)
             if self._fresh(run).state is RunState.STOPPING:
@@ -315,8 +336,9 @@ class Supervisor:
                 return
             handle = backend.submit(plan, work_dir=work_dir, log_path=log_path)
         except (errors.SparkJobsError, OSError) as exc:
-            note(f"sparkjobs: the run could not start: {exc}\n")
-            self._end_launch(run, f"could not start: {exc}")
+            cause = self.redactor(run).mask(str(exc))  # stored: a secret must not get in
+            note(f"sparkjobs: the run could not start: {cause}\n")
+            self._end_launch(run, f"could not start: {cause}")
             return
         with self._db.session() as s:
             for text in planned.notes:
@@ -359,18 +381,29 @@ class Supervisor:
     def _watch_launched(self) -> None:
         with self._db.session() as s:
             launched = repo.runs_in_states(s, runs.LAUNCHED, owner=self.instance_id)
+            # The server that launched a shared backend's run may be gone for good: every
+            # server watches those runs; compare-and-set lets only one record each change.
+            for name in self._shared:
+                theirs = repo.runs_in_states(s, runs.LAUNCHED, backend=name)
+                launched += [r for r in theirs if r.owner != self.instance_id]
         for run in launched:
             try:
                 self._watch(run)
+                self._watch_trouble.pop(run.id, None)
             except errors.StaleState:
                 continue  # changed meanwhile (a stop request); next tick sees the new state
+            except errors.SparkJobsError as exc:  # the backend cannot look now (API down)
+                if self._watch_trouble.get(run.id) != exc.message:
+                    log.warning("cannot watch run %s now, will retry: %s", run.id, exc.message)
+                self._watch_trouble[run.id] = exc.message
 
     def _watch(self, run: runs.Run) -> None:
         backend = self._backends.get(run.backend)
         if backend is None:
             return
         if run.handle is None:
-            self._watch_unhandled(run)
+            if run.owner == self.instance_id:  # another server's launch is its own business
+                self._watch_unhandled(run)
             return
         obs = backend.poll(run.handle)
         run = self._record_spark_ids(run, obs)
@@ -382,9 +415,23 @@ class Supervisor:
             reason = obs.message or "the backend no longer knows this run"
             self._finish(run, RunState.LOST, reason, exit_code=None)
         else:
+            if obs.status is Status.PENDING and obs.message:
+                self._note_pending(run, obs.message)
             if obs.status is Status.RUNNING and run.state is RunState.STARTING:
                 run = self._move(run, RunState.RUNNING, "the driver is up")
+                self._alerting.run_started(run)
             self._check_timeout(run)
+
+    def _note_pending(self, run: runs.Run, message: str) -> None:
+        """Why the run is not up yet (an image it cannot pull...): one note per distinct text."""
+        text = f"pending: {self.redactor(run).mask(message)}"
+        said = self._said.setdefault(run.id, set())
+        if text in said:
+            return
+        said.add(text)
+        with self._db.session() as s:  # another server, or this one before a restart, may have
+            if all(event.reason != text for event in repo.list_events(s, run.id)):
+                repo.add_note(s, run.id, text, self._clock())
 
     def _watch_unhandled(self, run: runs.Run) -> None:
         """Claimed but never handed over: still launching, or the server died meanwhile."""
@@ -411,9 +458,12 @@ class Supervisor:
         if obs.exit_code == 0:
             self._finish(run, RunState.SUCCEEDED, "exit code 0", exit_code=0)
             return
-        reason = f"exit code {obs.exit_code}"
-        if obs.message:
-            reason = f"{reason}: {obs.message}"
+        if obs.exit_code is None:  # ended without a process exit (a pod that never started)
+            reason = obs.message or "ended without an exit code"
+        else:
+            reason = f"exit code {obs.exit_code}"
+            if obs.message:
+                reason = f"{reason}: {obs.message}"
         self._finish(run, RunState.FAILED, reason, exit_code=obs.exit_code)
 
     def _check_timeout(self, run: runs.Run) -> None:
@@ -469,9 +519,12 @@ class Supervisor:
                 exit_code=exit_code,
             )
         self._stop_sent.pop(run.id, None)
+        self._said.pop(run.id, None)
+        self._watch_trouble.pop(run.id, None)
         self._cleanup(run)
         if target in RETRYABLE:
             self._maybe_retry(run, now)
+        self._alerting.run_ended(run.id)
 
     def _cleanup(self, run: runs.Run) -> None:
         backend = self._backends.get(run.backend)

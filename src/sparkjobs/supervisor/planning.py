@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sparkjobs import envvars, errors, jobs, launch, runs
+from sparkjobs import envvars, errors, jobs, launch, runs, store
 from sparkjobs.config import Settings
 from sparkjobs.inputs import artifacts, git, urls
 from sparkjobs.inputs.secrets import SecretBox
@@ -58,12 +58,13 @@ class Planner:
         kind = jobs.kind_of(main.name, spec.kind)
         if kind == "jar" and spec.main_class is None and jar_main_class(main) is None:
             raise errors.InputError(f"jar {main.name} has no Main-Class; set main_class")
-        env, secrets = envvars.resolve(spec.env, self._box.decrypt)
+        env, secrets = envvars.resolve(self.merged_env(run, spec, notes), self._box.decrypt)
         master = spec.master or self._settings.default_master
-        conf = {**spec.conf, **(run.overrides.conf or {}), **extra_conf}
+        conf = {**spec.conf, **(run.overrides.conf or {}), **extra_conf, **placement(spec)}
         plan = launch.LaunchPlan(
             run_id=run.id,
             app_name=f"{run.job}-{run.id}",
+            job=run.job,
             spark_submit=spark_submit,
             master=master,
             kind=kind,
@@ -85,6 +86,31 @@ class Planner:
             timeout_seconds=spec.timeout_seconds,
         )
         return Planned(plan=plan, notes=notes)
+
+    def merged_env(
+        self, run: runs.Run, spec: jobs.JobSpec, notes: list[str]
+    ) -> list[envvars.EnvVar]:
+        """Bindings < the job's env < the run's override; a note per variable says whence.
+
+        A binding's Kubernetes references (service, secret_ref, config_map_ref)
+        are the Kubernetes backend's to apply; here only its env counts.
+        """
+        with self._db.session() as s:
+            bindings = [self._binding(s, name) for name in spec.bindings]
+        merged, origins = envvars.merge_env(spec.env, bindings)
+        overrides = [envvars.EnvVar.model_validate(v) for v in run.overrides.env or []]
+        notes += [f"env {origin.describe()}" for origin in origins]
+        return apply_overrides(merged, overrides, notes)
+
+    @staticmethod
+    def _binding(s: store.Session, name: str) -> envvars.Binding:
+        try:
+            return repo.get_binding(s, name)
+        except errors.BindingNotFound as exc:
+            raise errors.InputError(
+                f"binding '{name}', which the job lists, no longer exists; "
+                "create it again or remove it from the job"
+            ) from exc
 
     def resolve(self, source: jobs.Source, log: Log, notes: list[str]) -> ResolvedSource:
         """The local file a source names, fetched if it must be."""
@@ -133,6 +159,18 @@ class Planner:
             )
         target.symlink_to(resolved.path.resolve())
         return target
+
+
+def apply_overrides(
+    merged: list[envvars.EnvVar], overrides: list[envvars.EnvVar], notes: list[str]
+) -> list[envvars.EnvVar]:
+    """The run's own env on top of its job's; a note for each variable it sets."""
+    by_name = {v.name: v for v in merged}
+    for var in overrides:
+        replaced = " (replaces the job's or a binding's)" if var.name in by_name else ""
+        notes.append(f"env {var.name} from the run's overrides{replaced}")
+        by_name[var.name] = var
+    return list(by_name.values())
 
 
 def _allowed_path(settings: Settings, raw: str) -> ResolvedSource:
@@ -202,6 +240,16 @@ def jar_main_class(jar: Path) -> str | None:
         if key.strip().lower() == "main-class" and value.strip():
             return value.strip()
     return None
+
+
+def placement(spec: jobs.JobSpec) -> dict[str, str]:
+    """The job's namespace and image as the Spark conf that names them (Kubernetes reads
+    them; other backends ignore them). Jobs cannot set these keys themselves (guarded)."""
+    given = {
+        "spark.kubernetes.namespace": spec.namespace,
+        "spark.kubernetes.container.image": spec.image,
+    }
+    return {key: value for key, value in given.items() if value}
 
 
 def effective_args(run: runs.Run, spec: jobs.JobSpec) -> list[str]:

@@ -9,7 +9,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from sparkjobs.web import deps, pages_auth, pages_jobform, pages_jobs, pages_runs, render
+from sparkjobs.web import (
+    deps,
+    pages_auth,
+    pages_bindings,
+    pages_jobform,
+    pages_jobs,
+    pages_runs,
+    render,
+)
 
 
 def install(app: FastAPI) -> None:
@@ -17,7 +25,7 @@ def install(app: FastAPI) -> None:
 
     The pages use app.state.settings, .db and .supervisor, which create_app sets.
     """
-    for module in (pages_auth, pages_jobs, pages_jobform, pages_runs):
+    for module in (pages_auth, pages_jobs, pages_jobform, pages_runs, pages_bindings):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=render.STATIC), name="static")
     app.add_exception_handler(deps.SignInRequired, deps.sign_in_required)

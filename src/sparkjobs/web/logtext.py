@@ -1,13 +1,18 @@
 """A run's log as the run page shows it: the file so far, then what was added since.
 
 While the run is active only whole lines are handed out (a line still being
-written waits for its end); once it has ended, everything is.
+written waits for its end); once it has ended, everything is. `mask` (the run's
+Redactor.mask) hides its secrets; whole lines keep a secret in one piece unless
+the secret itself spans lines or a line is longer than one poll.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+Mask = Callable[[str], str]
 
 #: The most the run page shows at first; the rest is in the log's text file.
 PAGE_BYTES = 2 * 1024 * 1024
@@ -49,18 +54,28 @@ def _complete(data: bytes, *, final: bool, full: bool) -> bytes:
     return data if full else b""  # one huge line: hand it out in pieces
 
 
-def since(path: Path, offset: int, *, final: bool, limit: int = POLL_BYTES) -> tuple[str, int]:
-    """The text added after `offset` and the offset after it."""
+def chunks(path: Path, block: int = POLL_BYTES) -> Iterator[bytes]:
+    """The whole file in blocks (none if there is no file)."""
+    offset = 0
+    while data := _read(path, offset, block):
+        offset += len(data)
+        yield data
+
+
+def since(
+    path: Path, offset: int, *, final: bool, limit: int = POLL_BYTES, mask: Mask = str
+) -> tuple[str, int]:
+    """The text added after `offset` (masked) and the offset after it."""
     data = _read(path, offset, limit)
     kept = _complete(data, final=final, full=len(data) == limit)
-    return kept.decode("utf-8", errors="replace"), offset + len(kept)
+    return mask(kept.decode("utf-8", errors="replace")), offset + len(kept)
 
 
-def first_view(path: Path, *, final: bool) -> LogView:
+def first_view(path: Path, *, final: bool, mask: Mask = str) -> LogView:
     """The log's last PAGE_BYTES (all of it, usually), starting at a line."""
     total = size(path)
     start = max(0, total - PAGE_BYTES)
     if start:
         start += _read(path, start, 64 * 1024).find(b"\n") + 1
-    text, end = since(path, start, final=final, limit=PAGE_BYTES + 1)
+    text, end = since(path, start, final=final, limit=PAGE_BYTES + 1, mask=mask)
     return LogView(text=text, offset=end, omitted=start)

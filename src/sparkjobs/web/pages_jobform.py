@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from sparkjobs import errors, jobs, store
 from sparkjobs.store import repo
 from sparkjobs.web import forms, jobsave, render
 from sparkjobs.web.deps import DbDep, FormDep, PageError, SettingsDep, Visitor, VisitorDep
-from sparkjobs.web.sections import SECTIONS
+from sparkjobs.web.sections import SECTIONS, files, lookups
 
 router = APIRouter()
 
@@ -44,6 +44,7 @@ def _form_page(
         "kept": forms.kept(SECTIONS, editing.spec) if editing else [],
         "artifact": _artifact(db, form.get("artifact_id")),
         "section": "jobs",
+        **lookups.page_context(db, form),
     }
     status = 422 if form.errors else 200
     return render.page(request, "jobs/form.html", context, status=status)
@@ -66,7 +67,7 @@ def new_job(request: Request, visitor: VisitorDep, db: DbDep, settings: Settings
 def create_job(
     request: Request, visitor: VisitorDep, posted: FormDep, db: DbDep, settings: SettingsDep
 ) -> Response:
-    form = forms.JobForm(values=forms.submitted(posted))
+    form = _posted_form(settings, db, posted)
     job = jobsave.save(settings, db, form, _upload(posted.get("file")))
     if job is None:
         return _form_page(request, visitor, db, settings, form)
@@ -93,7 +94,7 @@ def save_job(
     settings: SettingsDep,
 ) -> Response:
     current = _current(db, name)
-    form = forms.JobForm(values=forms.submitted(posted))
+    form = _posted_form(settings, db, posted)
     if form.get("version") != str(current.version):
         form.errors.add(forms.FORM_ERROR, _changed_meanwhile(current))
         form.values["version"] = str(current.version)
@@ -110,6 +111,14 @@ def _changed_meanwhile(job: jobs.Job) -> str:
         f"{job.version} now). What you typed is kept below: check it against the job's "
         "page and save again."
     )
+
+
+def _posted_form(settings: SettingsDep, db: DbDep, posted: FormData) -> forms.JobForm:
+    """What was sent, with the files chosen under Files already kept as artifacts."""
+    form = forms.JobForm(values=forms.submitted(posted))
+    uploads = posted.getlist(files.UPLOAD)
+    files.keep_uploads(form, uploads, lambda upload: jobsave.keep_upload(settings, db, upload))
+    return form
 
 
 def _upload(value: object) -> UploadFile | None:

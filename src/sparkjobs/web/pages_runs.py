@@ -6,14 +6,16 @@ does not flicker, and a focused button keeps its focus.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
 
 from sparkjobs import errors, runs
 from sparkjobs.store import repo
+from sparkjobs.supervisor import masking
 from sparkjobs.web import logtext, render
 from sparkjobs.web.deps import DbDep, FormDep, PageError, SupervisorDep, VisitorDep
 
@@ -32,6 +34,9 @@ def _status_context(sup: SupervisorDep, db: DbDep, run_id: str) -> dict[str, Any
         args = sup.effective_args(run)
     except errors.NotFound as exc:
         raise _not_found(run_id) from exc
+    mask = sup.redactor(run).mask  # a run's secrets never reach the page
+    run = dataclasses.replace(run, reason=None if run.reason is None else mask(run.reason))
+    events = [dataclasses.replace(e, reason=mask(e.reason)) for e in events]
     return {
         "run": run,
         "events": events,
@@ -53,7 +58,8 @@ def run_page(
 ) -> Response:
     context = _status_context(sup, db, run_id)
     run: runs.Run = context["run"]
-    log = logtext.first_view(sup.log_path(run_id), final=not run.active)
+    mask = sup.redactor(run).mask
+    log = logtext.first_view(sup.log_path(run_id), final=not run.active, mask=mask)
     context.update(visitor=visitor, log=log, offset=log.offset, following=run.active, more=False)
     context["section"] = "jobs"
     return render.page(request, "runs/show.html", context)
@@ -83,11 +89,13 @@ def run_log(
     try:
         with db.session() as s:
             # The state first: bytes written before the run ended are read below.
-            final = repo.get_run(s, run_id).state in runs.TERMINAL
+            run = repo.get_run(s, run_id)
     except errors.NotFound as exc:
         raise _not_found(run_id) from exc
+    final = run.state in runs.TERMINAL
     path = sup.log_path(run_id)
-    chunk, end = logtext.since(path, max(offset, 0), final=final)
+    mask = sup.redactor(run).mask
+    chunk, end = logtext.since(path, max(offset, 0), final=final, mask=mask)
     more = end < logtext.size(path)
     if not chunk and not final:
         return Response(status_code=204)
@@ -97,19 +105,18 @@ def run_log(
 
 
 @router.get("/runs/{run_id}/log.txt", response_model=None)
-def run_log_text(
-    run_id: str, _: VisitorDep, sup: SupervisorDep, db: DbDep
-) -> FileResponse | Response:
+def run_log_text(run_id: str, _: VisitorDep, sup: SupervisorDep, db: DbDep) -> Response:
     try:
         with db.session() as s:
-            repo.get_run(s, run_id)  # a known id, not a path someone made up
+            run = repo.get_run(s, run_id)  # a known id, not a path someone made up
     except errors.NotFound as exc:
         raise _not_found(run_id) from exc
     path = sup.log_path(run_id)
     if not path.is_file():
         return PlainTextResponse("", headers=render.SECURITY_HEADERS)
-    return FileResponse(
-        path, media_type="text/plain; charset=utf-8", headers=render.SECURITY_HEADERS
+    text = masking.masked(logtext.chunks(path), sup.redactor(run))
+    return StreamingResponse(
+        text, media_type="text/plain; charset=utf-8", headers=render.SECURITY_HEADERS
     )
 
 

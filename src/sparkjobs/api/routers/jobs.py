@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from sparkjobs import errors, jobs, store
-from sparkjobs.api import validation
+from sparkjobs import errors, jobs, store, supervisor
 from sparkjobs.api.deps import DbDep, SettingsDep, SupervisorDep
-from sparkjobs.api.schemas import JobOut, JobVersionOut
+from sparkjobs.api.schemas import JobOut, JobSpecOut, JobVersionOut
 from sparkjobs.config import Settings
 from sparkjobs.store import repo
+from sparkjobs.supervisor import specs
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
@@ -29,11 +29,11 @@ def _labels(raw: list[str]) -> dict[str, str] | None:
 
 
 @router.post("", status_code=201)
-def create_job(spec: jobs.JobSpec, settings: SettingsDep, db: DbDep) -> JobOut:
+def create_job(spec: jobs.JobSpec, settings: SettingsDep, db: DbDep, sup: SupervisorDep) -> JobOut:
     """Define a new job (409 if the name is taken; PUT creates or updates)."""
+    stored = specs.prepare_job_spec(settings, db, sup.box, spec, previous=None)
     with db.session() as s:
-        validation.check_spec(settings, s, spec)
-        return JobOut.from_job(repo.create_job(s, spec, _now()))
+        return JobOut.from_job(repo.create_job(s, stored, _now()))
 
 
 @router.get("")
@@ -53,29 +53,46 @@ def get_job(name: str, db: DbDep) -> JobOut:
         return JobOut.from_job(repo.get_job(s, name))
 
 
-def _apply(settings: Settings, s: store.Session, spec: jobs.JobSpec) -> tuple[jobs.Job, bool]:
-    validation.check_spec(settings, s, spec)
+def _current(db: store.Database, name: str) -> jobs.JobSpec | None:
     try:
-        repo.get_job(s, spec.name)
+        with db.session() as s:
+            return repo.get_job(s, name).spec
     except errors.JobNotFound:
-        return repo.create_job(s, spec, _now()), True
-    return repo.update_job(s, spec, _now()), False
+        return None
+
+
+def _apply(
+    settings: Settings, db: store.Database, sup: supervisor.Supervisor, spec: jobs.JobSpec
+) -> tuple[jobs.Job, bool]:
+    previous = _current(db, spec.name)
+    stored = specs.prepare_job_spec(settings, db, sup.box, spec, previous=previous)
+    with db.session() as s:
+        if previous is None:
+            return repo.create_job(s, stored, _now()), True
+        return repo.update_job(s, stored, _now()), False
 
 
 @router.put(
     "/{name}", status_code=200, responses={201: {"model": JobOut, "description": "created"}}
 )
 def put_job(
-    name: str, spec: jobs.JobSpec, settings: SettingsDep, db: DbDep, response: Response
+    name: str,
+    spec: jobs.JobSpec,
+    settings: SettingsDep,
+    db: DbDep,
+    sup: SupervisorDep,
+    response: Response,
 ) -> JobOut:
-    """Create the job or store a new version of it (unless the spec is unchanged)."""
+    """Create the job or store a new version of it (unless the spec is unchanged).
+
+    An env secret sent as `{"name": "X", "keep": true}` keeps the one stored.
+    """
     if spec.name != name:
         raise errors.Invalid(
             f"the body's name '{spec.name}' differs from the URL's '{name}'; they must match",
             field="name",
         )
-    with db.session() as s:
-        job, created = _apply(settings, s, spec)
+    job, created = _apply(settings, db, sup, spec)
     response.status_code = 201 if created else 200
     return JobOut.from_job(job)
 
@@ -89,4 +106,5 @@ def delete_job(name: str, sup: SupervisorDep) -> None:
 @router.get("/{name}/versions/{version}")
 def get_job_version(name: str, version: int, db: DbDep) -> JobVersionOut:
     with db.session() as s:
-        return JobVersionOut(name=name, version=version, spec=repo.get_job_spec(s, name, version))
+        spec = JobSpecOut.from_spec(repo.get_job_spec(s, name, version))
+    return JobVersionOut(name=name, version=version, spec=spec)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
@@ -14,6 +14,7 @@ from sparkjobs.api import logs
 from sparkjobs.api.deps import DbDep, SupervisorDep
 from sparkjobs.api.schemas import EventOut, RunOut, RunPage, RunRequest
 from sparkjobs.store import repo
+from sparkjobs.supervisor import masking, specs
 
 router = APIRouter(tags=["runs"])
 
@@ -21,7 +22,17 @@ TEXT = "text/plain; charset=utf-8"
 
 
 def _out(sup: supervisor.Supervisor, run: runs.Run) -> RunOut:
-    return RunOut.from_run(run, sup.effective_args(run))
+    return RunOut.from_run(run, sup.effective_args(run), sup.redactor(run).mask)
+
+
+def _given(sup: supervisor.Supervisor, body: RunRequest | None) -> dict[str, Any]:
+    """The overrides the body sets, its env's secrets sealed."""
+    if body is None:
+        return {}
+    given = body.given()
+    if body.env is not None:
+        given["env"] = specs.seal_override_env(sup.box, body.env)
+    return given
 
 
 def _get(db: store.Database, run_id: str) -> runs.Run:
@@ -32,7 +43,7 @@ def _get(db: store.Database, run_id: str) -> runs.Run:
 @router.post("/jobs/{name}/runs", status_code=201)
 def run_job(name: str, sup: SupervisorDep, body: RunRequest | None = None) -> RunOut:
     """Queue a run of the job's current version, with optional overrides."""
-    overrides = runs.RunOverrides(**(body.given() if body else {}))
+    overrides = runs.RunOverrides(**_given(sup, body))
     return _out(sup, sup.request_run(name, overrides))
 
 
@@ -69,16 +80,18 @@ def rerun(run_id: str, sup: SupervisorDep, db: DbDep, body: RunRequest | None = 
     """A new run of the same job version; the body's fields replace the original overrides."""
     overrides = None
     if body is not None:
-        overrides = dataclasses.replace(_get(db, run_id).overrides, **body.given())
+        overrides = dataclasses.replace(_get(db, run_id).overrides, **_given(sup, body))
     return _out(sup, sup.rerun(run_id, overrides))
 
 
 @router.get("/runs/{run_id}/events")
-def run_events(run_id: str, db: DbDep) -> list[EventOut]:
-    """Every state change of the run, oldest first, with its reason."""
+def run_events(run_id: str, sup: SupervisorDep, db: DbDep) -> list[EventOut]:
+    """Every state change of the run, oldest first, with its reason (secrets masked)."""
     with db.session() as s:
-        repo.get_run(s, run_id)
-        return [EventOut.from_event(e) for e in repo.list_events(s, run_id)]
+        run = repo.get_run(s, run_id)
+        events = repo.list_events(s, run_id)
+    mask = sup.redactor(run).mask
+    return [EventOut.from_event(e, mask) for e in events]
 
 
 @router.get(
@@ -96,11 +109,14 @@ async def run_logs(
     ] = None,
     follow: Annotated[bool, Query(description="stream new output until the run ends")] = False,
 ) -> StreamingResponse:
-    """The run's log (spark-submit's stdout and stderr)."""
-    await run_in_threadpool(_get, db, run_id)
+    """The run's log (spark-submit's stdout and stderr), the run's secrets masked."""
+    run = await run_in_threadpool(_get, db, run_id)
+    redactor = await run_in_threadpool(sup.redactor, run)
     path = sup.log_path(run_id)
     if not follow:
-        return StreamingResponse(logs.snapshot(path, tail), media_type=TEXT)
+        return StreamingResponse(
+            masking.masked(logs.snapshot(path, tail), redactor), media_type=TEXT
+        )
 
     async def finished() -> bool:
         if await request.is_disconnected():  # nobody is reading any more
@@ -111,4 +127,5 @@ async def run_logs(
             return True
         return run.state in runs.TERMINAL
 
-    return StreamingResponse(logs.follow(path, tail, finished), media_type=TEXT)
+    chunks = logs.blocking(logs.follow(path, tail, finished))
+    return StreamingResponse(masking.masked(chunks, redactor), media_type=TEXT)

@@ -9,7 +9,17 @@ modules added to SECTIONS; nothing else needs to change.
 from __future__ import annotations
 
 from sparkjobs.web.forms import Section
-from sparkjobs.web.sections import application, basics, conf, failure, resources, source
+from sparkjobs.web.sections import (
+    application,
+    basics,
+    bindings,
+    conf,
+    env,
+    failure,
+    files,
+    resources,
+    source,
+)
 
 SECTIONS: tuple[Section, ...] = (
     basics.SECTION,
@@ -17,5 +27,8 @@ SECTIONS: tuple[Section, ...] = (
     application.SECTION,
     conf.SECTION,
     resources.SECTION,
+    files.SECTION,
+    env.SECTION,
+    bindings.SECTION,
     failure.SECTION,
 )

@@ -21,7 +21,7 @@ from sparkjobs.inputs.secrets import SecretBox
 from sparkjobs.redact import Redactor
 from sparkjobs.runs import RunState
 from sparkjobs.store import Database, repo
-from sparkjobs.supervisor import alerting, masking, planning
+from sparkjobs.supervisor import alerting, masking, planning, retention
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ class Supervisor:
         self._planner = planning.Planner(settings, db, self._box)
         self._redactors = masking.Redactors(db, self._box)
         self._alerting = alerting.Alerting(settings, db, self._box, self.log_path, self._clock)
+        self._retention = retention.RetentionClock()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -111,6 +112,10 @@ class Supervisor:
         while not self._halt.is_set():
             try:
                 self.tick()
+                if self._retention.due():
+                    retention.sweep(
+                        self._db, self._settings.logs_dir, days=self._settings.log_retention_days
+                    )
             except Exception:
                 log.exception("supervisor tick failed; trying again")
             self._wake.wait(self._settings.poll_interval_seconds)

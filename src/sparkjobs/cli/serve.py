@@ -41,4 +41,10 @@ def serve(
         out.print(
             f"Use it:  export SPARKJOBS_URL={base} SPARKJOBS_TOKEN={new_token}", highlight=False
         )
+    elif settings.admin_token is None:
+        out.print(
+            "Sign in with the admin token shown when this server first started. Lost it? "
+            "Restart with SPARKJOBS_ADMIN_TOKEN=<a new secret> to replace it.",
+            highlight=False,
+        )
     uvicorn.run(api_app.create_app(settings), host=settings.host, port=settings.port)

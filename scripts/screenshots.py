@@ -6,9 +6,10 @@ Usage:
 
 It signs in, creates a binding on the Bindings page, creates the word count job
 from the form (with the example's file and arguments, a data file, a plain and a
-secret variable and the binding), runs it to the end and photographs the pages on a laptop-sized
-and a phone-sized screen. Needs Chromium at /usr/bin/chromium and, when it
-starts its own server, Spark and Java as the server needs them.
+secret variable and the binding), runs it to the end, adds a job scheduled every night in
+Europe/Berlin with alert targets (suspended and resumed once, to fill its history), and
+photographs the pages on a laptop-sized and a phone-sized screen. Needs Chromium at
+/usr/bin/chromium and, when it starts its own server, Spark and Java as the server needs them.
 """
 
 from __future__ import annotations
@@ -132,6 +133,31 @@ def fill_inputs(page: Page) -> None:
     page.get_by_label("cache").check()
 
 
+def make_scheduled_job(page: Page, name: str) -> str:
+    """A nightly job with a schedule and alerts; returns its page's path."""
+    page.get_by_role("link", name="Jobs", exact=True).click()
+    page.get_by_role("link", name="New job").click()
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Description", exact=True).fill("Counts the words every night")
+    page.get_by_label("File", exact=True).set_input_files(str(EXAMPLE / "wordcount.py"))
+    page.get_by_label("Arguments", exact=True).fill(f"{EXAMPLE / 'sample.txt'}\n5")
+    page.get_by_label("Cron", exact=True).fill("0 2 * * *")
+    page.get_by_label("Time zone", exact=True).fill("Europe/Berlin")
+    page.get_by_label("Concurrency policy", exact=True).select_option("forbid")
+    page.get_by_label("On failure", exact=True).fill(
+        "ops@example.com\nhttps://hooks.example.org/services/T0/not-a-real-token"
+    )
+    expect(page.locator("#schedule-preview")).to_contain_text("Europe/Berlin")
+    shoot_section(page, "sec-schedule", "job-form-schedule")
+    shoot_section(page, "sec-alerts", "job-form-alerts")
+    page.get_by_role("button", name="Create").click()
+    page.get_by_role("button", name="Suspend").click()
+    page.get_by_role("button", name="Resume").click()
+    expect(page.get_by_role("button", name="Suspend")).to_be_visible()
+    shoot(page, "job-scheduled")
+    return f"/jobs/{name}"
+
+
 def tour(page: Page, token: str, name: str) -> dict[str, str]:
     """Desktop screenshots along the way; returns the paths to revisit on a phone."""
     sign_in(page, token)
@@ -157,12 +183,13 @@ def tour(page: Page, token: str, name: str) -> dict[str, str]:
     page.goto(f"{job_path}/edit")
     shoot(page, "job-form")
     shoot_section(page, "sec-env", "job-form-env")
+    scheduled_path = make_scheduled_job(page, f"{name}-nightly")
     page.goto("/jobs")
     shoot(page, "jobs")
     page.goto("/bindings")
     shoot(page, "bindings")
     paths = {"jobs": "/jobs", "job": job_path, "job-form": "/new-job", "run": run_path}
-    return paths | {"bindings": "/bindings"}
+    return paths | {"bindings": "/bindings", "job-scheduled": scheduled_path}
 
 
 def main() -> None:

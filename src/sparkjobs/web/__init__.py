@@ -16,6 +16,7 @@ from sparkjobs.web import (
     pages_jobform,
     pages_jobs,
     pages_runs,
+    pages_schedule,
     render,
 )
 
@@ -25,7 +26,14 @@ def install(app: FastAPI) -> None:
 
     The pages use app.state.settings, .db and .supervisor, which create_app sets.
     """
-    for module in (pages_auth, pages_jobs, pages_jobform, pages_runs, pages_bindings):
+    for module in (
+        pages_auth,
+        pages_jobs,
+        pages_jobform,
+        pages_runs,
+        pages_bindings,
+        pages_schedule,
+    ):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=render.STATIC), name="static")
     app.add_exception_handler(deps.SignInRequired, deps.sign_in_required)

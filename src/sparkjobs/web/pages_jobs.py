@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from sparkjobs import errors, jobs, redact, runs, store
+from sparkjobs import errors, jobs, redact, runs, scheduler, store
 from sparkjobs.store import repo
-from sparkjobs.web import render
+from sparkjobs.web import pages_schedule, render
 from sparkjobs.web.deps import DbDep, FormDep, PageError, SettingsDep, SupervisorDep, VisitorDep
 from sparkjobs.web.sections.text import lines
 
@@ -26,6 +27,7 @@ class Row:
     job: jobs.Job
     source: str
     last: runs.Run | None
+    schedule: pages_schedule.ScheduleCell | None = None
 
 
 def source_text(source: jobs.Source, names: dict[str, str]) -> str:
@@ -70,14 +72,15 @@ def jobs_list(
 ) -> Response:
     labels, label_error = _label_filter(label)
     rows: list[Row] = []
+    now = datetime.now(UTC)
     if label_error is None:
         with db.session() as s:
             names = _filenames(s)
             for job in repo.list_jobs(s, name_contains=q.strip() or None, labels=labels):
                 last, _ = repo.list_runs(s, job=job.name, limit=1)
-                rows.append(
-                    Row(job, source_text(job.spec.source, names), last[0] if last else None)
-                )
+                source = source_text(job.spec.source, names)
+                cell = pages_schedule.list_cell(s, job, now)
+                rows.append(Row(job, source, last[0] if last else None, cell))
     context = {"visitor": visitor, "rows": rows, "q": q, "label": label, "section": "jobs"}
     context.update(
         label_error=label_error, deleted=deleted if jobs.DNS_LABEL.match(deleted) else ""
@@ -109,17 +112,26 @@ def job_page(
 ) -> Response:
     context = _job_context(db, name, cursor)
     context.update(visitor=visitor, default_master=settings.default_master, section="jobs")
+    try:
+        context["schedule"] = pages_schedule.job_schedule(db, context["job"], datetime.now(UTC))
+    except errors.NotFound as exc:  # deleted meanwhile
+        raise PageError(404, "Job not found", f"There is no job named {name}.") from exc
+    context["alerts"] = pages_schedule.alert_summary(context["job"].spec)
     return render.page(request, "jobs/show.html", context)
 
 
 @router.post("/jobs/{name}/run")
-def run_job(name: str, posted: FormDep, sup: SupervisorDep) -> Response:
-    """Run now; with 'with_args', the typed arguments replace the job's for this run."""
+def run_job(name: str, posted: FormDep, sup: SupervisorDep, db: DbDep) -> Response:
+    """Run now; with 'with_args', the typed arguments replace the job's for this run.
+
+    On a scheduled job the run is also recorded in the schedule's history as manual.
+    """
     args = posted.get("args")
     custom = posted.get("with_args") and isinstance(args, str)
     overrides = runs.RunOverrides(args=lines(str(args).replace("\r\n", "\n")) if custom else None)
     try:
         run = sup.request_run(name, overrides)
+        scheduler.record_manual(db, name, run.id, datetime.now(UTC))
     except errors.NotFound as exc:
         raise PageError(404, "Job not found", f"There is no job named {name}.") from exc
     return render.redirect(f"/runs/{run.id}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sparkjobs.web.forms import Section
 from sparkjobs.web.sections import (
+    alerts,
     application,
     basics,
     bindings,
@@ -18,6 +19,7 @@ from sparkjobs.web.sections import (
     failure,
     files,
     resources,
+    schedule,
     source,
 )
 
@@ -30,5 +32,7 @@ SECTIONS: tuple[Section, ...] = (
     files.SECTION,
     env.SECTION,
     bindings.SECTION,
+    schedule.SECTION,
     failure.SECTION,
+    alerts.SECTION,
 )

@@ -20,12 +20,48 @@ from sparkjobs import runs
 DEFAULT_URL = "http://127.0.0.1:8080"
 
 
+class NextRun(TypedDict):
+    #: The slot in UTC, and the same slot in the schedule's time zone (ISO 8601).
+    at: str
+    local: str
+
+
+class ScheduleInfo(TypedDict):
+    description: str
+    suspended: bool
+    next_runs: list[NextRun]
+
+
 class JobOut(TypedDict):
     name: str
     version: int
     created_at: str
     updated_at: str
     spec: dict[str, Any]
+    #: None for a job without a schedule.
+    schedule_info: ScheduleInfo | None
+
+
+class HistoryEntry(TypedDict):
+    #: fired, skipped, manual, suspended or resumed.
+    kind: str
+    first: str
+    last: str
+    count: int | None
+    run_id: str | None
+    reason: str
+    at: str
+
+
+class ScheduleOut(TypedDict):
+    job: str
+    schedule: dict[str, Any] | None
+    description: str | None
+    suspended: bool
+    next_runs: list[NextRun]
+    decided_through: str | None
+    #: Newest first.
+    history: list[HistoryEntry]
 
 
 class RunOut(TypedDict):
@@ -224,6 +260,22 @@ class SparkJobsClient:
         params = {"namespace": namespace} if namespace else {}
         found = self._json("GET", "/api/v1/kubernetes/services", params=params)
         return cast(list[dict[str, Any]], found)
+
+    # -- schedules -----------------------------------------------------------------------------
+
+    def get_schedule(self, job: str, *, limit: int | None = None) -> ScheduleOut:
+        """The job's schedule, next runs and history (newest first, `limit` entries at most)."""
+        params = {} if limit is None else {"limit": limit}
+        path = f"/api/v1/jobs/{_seg(job)}/schedule"
+        return cast(ScheduleOut, self._json("GET", path, params=params))
+
+    def suspend_schedule(self, job: str) -> ScheduleOut:
+        """Stop firing the job's schedule (422 ApiError: the job has no schedule)."""
+        return cast(ScheduleOut, self._json("POST", f"/api/v1/jobs/{_seg(job)}/schedule/suspend"))
+
+    def resume_schedule(self, job: str) -> ScheduleOut:
+        """Fire the job's schedule again (409 ApiError: its spec says suspended: true)."""
+        return cast(ScheduleOut, self._json("POST", f"/api/v1/jobs/{_seg(job)}/schedule/resume"))
 
     # -- runs ----------------------------------------------------------------------------------
 

@@ -26,7 +26,8 @@ def test_create_returns_the_job_and_stores_it(api: httpx.Client, apps_dir: Path)
     )
     assert created.status_code == 201, created.text
     job = created.json()
-    assert set(job) == {"name", "version", "created_at", "updated_at", "spec"}
+    assert set(job) == {"name", "version", "created_at", "updated_at", "spec", "schedule_info"}
+    assert job["schedule_info"] is None  # no schedule (see test_api_schedules.py)
     assert (job["name"], job["version"]) == ("hello", 1)
     assert job["spec"]["args"] == ["in.txt", "$(touch x)"]
     assert job["spec"]["source"] == {"type": "path", "path": str(apps_dir / "app.py")}

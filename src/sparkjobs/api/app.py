@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from sparkjobs import scheduler, store, supervisor, web
 from sparkjobs.api import auth, docs, downloads, problems
 from sparkjobs.api import backends as server_backends
-from sparkjobs.api.routers import artifacts, bindings, health, jobs, kubernetes, runs
+from sparkjobs.api.routers import artifacts, bindings, health, jobs, kubernetes, runs, schedules
 from sparkjobs.backends.base import Backend
 from sparkjobs.config import Settings
 
@@ -28,7 +28,7 @@ def open_database(settings: Settings) -> store.Database:
 
 def _api_router() -> APIRouter:
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(auth.authenticate)])
-    for module in (jobs, runs, artifacts, bindings, kubernetes):
+    for module in (jobs, schedules, runs, artifacts, bindings, kubernetes):
         api.include_router(module.router)
     return api
 

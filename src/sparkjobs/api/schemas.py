@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
-from sparkjobs import envvars, jobs, runs
+from sparkjobs import envvars, jobs, runs, schedules
 
 
 class _In(BaseModel):
@@ -30,21 +30,40 @@ class JobSpecOut(jobs.JobSpec):
         return cls.model_validate({**shown, "env": envvars.masked(spec.env)})
 
 
+class NextRun(_Out):
+    at: datetime = Field(description="the slot in UTC")
+    local: datetime = Field(description="the same slot in the schedule's time zone")
+
+
+class ScheduleInfo(_Out):
+    """A scheduled job's schedule at a glance (the full view: GET .../schedule)."""
+
+    description: str = Field(description="the schedule in words")
+    suspended: bool = Field(description="by the spec's `suspended` or by a suspend request")
+    next_runs: list[NextRun] = Field(
+        description="the next 5 slots; in a list of jobs the next one; none while suspended"
+    )
+
+
 class JobOut(_Out):
     name: str
     version: int
     created_at: datetime
     updated_at: datetime
     spec: JobSpecOut
+    schedule_info: ScheduleInfo | None = Field(
+        default=None, description="for a job with a schedule; null otherwise"
+    )
 
     @classmethod
-    def from_job(cls, job: jobs.Job) -> JobOut:
+    def from_job(cls, job: jobs.Job, schedule_info: ScheduleInfo | None = None) -> JobOut:
         return cls(
             name=job.name,
             version=job.version,
             created_at=job.created_at,
             updated_at=job.updated_at,
             spec=JobSpecOut.from_spec(job.spec),
+            schedule_info=schedule_info,
         )
 
 
@@ -155,6 +174,28 @@ class EventOut(_Out):
             to_state=event.to_state,
             reason=mask(event.reason),
         )
+
+
+class HistoryOut(_Out):
+    kind: str = Field(description="fired, skipped, manual, suspended or resumed")
+    first: datetime = Field(description="the (first) slot, or when it happened")
+    last: datetime = Field(description="the last slot of a skipped range")
+    count: int | None = Field(description="how many slots a skipped range holds")
+    run_id: str | None
+    reason: str
+    at: datetime = Field(description="when it was recorded")
+
+
+class ScheduleOut(_Out):
+    """A job's schedule with its history, newest first."""
+
+    job: str
+    schedule: schedules.ScheduleSpec | None
+    description: str | None
+    suspended: bool
+    next_runs: list[NextRun]
+    decided_through: datetime | None = Field(description="the last slot the scheduler decided")
+    history: list[HistoryOut]
 
 
 class ArtifactOut(_Out):

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from sparkjobs import client as api_client
-from sparkjobs.cli import artifacts, bindings, common, jobs, kubernetes, runs, serve
+from sparkjobs.cli import artifacts, bindings, common, jobs, kubernetes, runs, schedule, serve
 
 app = typer.Typer(
     name="sparkjobs",
@@ -29,6 +29,7 @@ app.add_typer(runs.runs_app, name="runs")
 app.add_typer(artifacts.artifacts_app, name="artifacts")
 app.add_typer(bindings.bindings_app, name="bindings")
 app.add_typer(kubernetes.kubernetes_app, name="kubernetes")
+app.add_typer(schedule.schedule_app, name="schedule")
 jobs.jobs_app.command("manifests")(kubernetes.jobs_manifests)
 app.command("serve")(serve.serve)
 app.command("run")(runs.run_job)

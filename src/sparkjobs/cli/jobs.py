@@ -11,8 +11,9 @@ from typing import Annotated, Any
 import typer
 import yaml
 
+from sparkjobs.cli import schedule
 from sparkjobs.cli.common import handles_errors, out, show, table_of, target
-from sparkjobs.client import SparkJobsClient
+from sparkjobs.client import JobOut, SparkJobsClient
 
 jobs_app = typer.Typer(help="Define and manage jobs.", no_args_is_help=True)
 
@@ -116,13 +117,25 @@ def jobs_list(
 @jobs_app.command("show")
 @handles_errors
 def jobs_show(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
-    """Show a job's current version as YAML."""
+    """Show a job's current version as YAML, then its schedule and next runs if it has one."""
     with target(ctx).client() as api:
         job = api.get_job(name)
     out.print(
         f"# {job['name']} version {job['version']}, updated {job['updated_at']}", highlight=False
     )
     out.print(yaml.safe_dump(job["spec"], sort_keys=False), highlight=False, markup=False)
+    _show_schedule(job)
+
+
+def _show_schedule(job: JobOut) -> None:
+    info = job.get("schedule_info")
+    if not info:
+        return
+    line = schedule.summary(info["description"], info["suspended"])
+    out.print(line, highlight=False, markup=False)
+    if info["next_runs"]:
+        show(schedule.next_runs_table(info["next_runs"], job["spec"]["schedule"]["timezone"]))
+    out.print(f"history: sparkjobs schedule show {job['name']}", highlight=False)
 
 
 @jobs_app.command("delete")

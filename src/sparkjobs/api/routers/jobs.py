@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query, Response
 
 from sparkjobs import errors, jobs, store, supervisor
 from sparkjobs.api.deps import DbDep, SettingsDep, SupervisorDep
+from sparkjobs.api.routers import schedules as schedule_routes
 from sparkjobs.api.schemas import JobOut, JobSpecOut, JobVersionOut
 from sparkjobs.config import Settings
-from sparkjobs.store import repo
+from sparkjobs.store import Session, repo
 from sparkjobs.supervisor import specs
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -19,6 +20,11 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _out(s: Session, job: jobs.Job, next_runs: int = schedule_routes.NEXT_RUNS) -> JobOut:
+    """The job as shown, with its schedule at a glance (next runs, suspended)."""
+    return JobOut.from_job(job, schedule_routes.info(s, job, _now(), next_runs))
 
 
 def _labels(raw: list[str]) -> dict[str, str] | None:
@@ -33,7 +39,7 @@ def create_job(spec: jobs.JobSpec, settings: SettingsDep, db: DbDep, sup: Superv
     """Define a new job (409 if the name is taken; PUT creates or updates)."""
     stored = specs.prepare_job_spec(settings, db, sup.box, spec, previous=None)
     with db.session() as s:
-        return JobOut.from_job(repo.create_job(s, stored, _now()))
+        return _out(s, repo.create_job(s, stored, _now()))
 
 
 @router.get("")
@@ -42,15 +48,17 @@ def list_jobs(
     name: Annotated[str | None, Query(description="only names containing this")] = None,
     label: Annotated[list[str], Query(description="key=value; repeat to require several")] = [],  # noqa: B006
 ) -> list[JobOut]:
+    """Jobs by name; a scheduled one's schedule_info has its next run (GET one: the next 5)."""
     labels = _labels(label)
     with db.session() as s:
-        return [JobOut.from_job(j) for j in repo.list_jobs(s, name_contains=name, labels=labels)]
+        found = repo.list_jobs(s, name_contains=name, labels=labels)
+        return [_out(s, j, next_runs=1) for j in found]
 
 
 @router.get("/{name}")
 def get_job(name: str, db: DbDep) -> JobOut:
     with db.session() as s:
-        return JobOut.from_job(repo.get_job(s, name))
+        return _out(s, repo.get_job(s, name))
 
 
 def _current(db: store.Database, name: str) -> jobs.JobSpec | None:
@@ -94,7 +102,8 @@ def put_job(
         )
     job, created = _apply(settings, db, sup, spec)
     response.status_code = 201 if created else 200
-    return JobOut.from_job(job)
+    with db.session() as s:
+        return _out(s, job)
 
 
 @router.delete("/{name}", status_code=204)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from sparkjobs import errors, runs, store, supervisor
+from sparkjobs import errors, runs, scheduler, store, supervisor
 from sparkjobs.api import logs
 from sparkjobs.api.deps import DbDep, SupervisorDep
 from sparkjobs.api.schemas import EventOut, RunOut, RunPage, RunRequest
@@ -41,10 +43,16 @@ def _get(db: store.Database, run_id: str) -> runs.Run:
 
 
 @router.post("/jobs/{name}/runs", status_code=201)
-def run_job(name: str, sup: SupervisorDep, body: RunRequest | None = None) -> RunOut:
-    """Queue a run of the job's current version, with optional overrides."""
+def run_job(name: str, sup: SupervisorDep, db: DbDep, body: RunRequest | None = None) -> RunOut:
+    """Queue a run of the job's current version, with optional overrides.
+
+    On a scheduled job the run shows in the schedule's history as manual.
+    """
     overrides = runs.RunOverrides(**_given(sup, body))
-    return _out(sup, sup.request_run(name, overrides))
+    run = sup.request_run(name, overrides)
+    with contextlib.suppress(errors.NotFound):  # the job was deleted meanwhile
+        scheduler.record_manual(db, name, run.id, datetime.now(UTC))
+    return _out(sup, run)
 
 
 @router.get("/runs")

@@ -20,8 +20,11 @@ run: $(STAMP)
 	$(BIN)/sparkjobs serve
 
 ## Run the whole test suite (real Spark, SQLite; PostgreSQL and Chromium when present, required in CI).
+## Browser tests build on each other within a module (one server, one job through its life),
+## so they run in one process after the rest, which runs on two workers.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:xdist -m browser $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

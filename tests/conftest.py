@@ -14,17 +14,7 @@ from pathlib import Path
 import pytest
 
 from sparkjobs.config import Settings
-
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def require(available: bool, what: str) -> None:
-    """Skip (locally) or fail (in CI) when a component the test needs is missing."""
-    if available:
-        return
-    if IN_CI:
-        pytest.fail(f"{what} is required in CI but missing", pytrace=False)
-    pytest.skip(f"{what} not available on this machine")
+from tests.support import require
 
 
 @pytest.fixture

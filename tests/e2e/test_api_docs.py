@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from playwright.sync_api import sync_playwright
+
 from tests.e2e.conftest import CliServer, require
 
 pytestmark = pytest.mark.browser

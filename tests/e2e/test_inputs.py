@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import subprocess
 import threading
 import time
@@ -23,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+
+from tests.support import free_port
 
 if TYPE_CHECKING:
     from conftest import CliServer
@@ -68,12 +69,6 @@ class GitServed:
     commits: dict[str, str]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _commit(work: Path, text: str, message: str) -> str:
     (work / "jobs").mkdir(exist_ok=True)
     (work / "jobs" / "hello.py").write_text(f"print({text!r})\n")
@@ -93,7 +88,7 @@ def git_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitServed]:
     _git(work, "tag", "-a", "v1", "-m", "release 1")
     second = _commit(work, "hello from v2", "second")
     _git(base, "clone", "-q", "--bare", str(work), str(base / "srv" / "app.git"))
-    port = _free_port()
+    port = free_port()
     argv = ["git", "daemon", "--reuseaddr", f"--base-path={base / 'srv'}", "--export-all"]
     argv += [f"--port={port}", "--listen=127.0.0.1"]
     proc = subprocess.Popen(argv, stderr=subprocess.DEVNULL, start_new_session=True)

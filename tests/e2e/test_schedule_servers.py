@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,16 +29,11 @@ import httpx
 import pytest
 
 from sparkjobs.store import Database, repo
+from tests.support import free_port
 
 CLI = Path(sys.executable).with_name("sparkjobs")
 TOKEN = "schedule-e2e-token-7c1d"
 EVERY_SECOND = {"cron": "* * * * * *", "missed_runs": "catch_up", "max_catch_up": 100}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -58,7 +52,7 @@ class Cluster:
     apps: Path
 
     def start(self, name: str) -> Server:
-        data, log, port = self.tmp / name, self.tmp / f"{name}.log", _free_port()
+        data, log, port = self.tmp / name, self.tmp / f"{name}.log", free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SPARKJOBS_")}
         env |= {
             "SPARKJOBS_ADMIN_TOKEN": TOKEN,

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,34 +22,16 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from tests.support import CHROMIUM, CHROMIUM_ARGS, free_port, require, wait_healthy
+
 # One server and one browser for the module, and tests that build on each other: one worker.
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("web-e2e")]
 
 REPO = Path(__file__).resolve().parents[2]
 WORDCOUNT = REPO / "examples" / "wordcount" / "wordcount.py"
 SAMPLE = REPO / "examples" / "wordcount" / "sample.txt"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 TOKEN = "web-e2e-token-5d1f"
 SPARK_TIMEOUT_MS = 90_000
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def require(available: bool, what: str) -> None:
-    """Skip locally, fail in CI (as tests/conftest.py's require)."""
-    if available:
-        return
-    if IN_CI:
-        pytest.fail(f"{what} is required in CI but missing", pytrace=False)
-    pytest.skip(f"{what} not available on this machine")
 
 
 # -- the server ------------------------------------------------------------------------------
@@ -62,26 +42,6 @@ class Server:
     url: str
     data_dir: Path
     log: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the server did not become healthy within 60 s:\n{log.read_text()}")
 
 
 def _stop_active_runs(url: str) -> None:
@@ -99,7 +59,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     require(cli.exists(), f"the sparkjobs command ({cli})")
     data_dir = tmp_path_factory.mktemp("web-e2e")
     log = data_dir / "server.log"
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "SPARKJOBS_ADMIN_TOKEN": TOKEN,
@@ -111,7 +71,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc, log)
+        wait_healthy(url, proc, log)
         yield Server(url=url, data_dir=data_dir, log=log)
         _stop_active_runs(url)
     finally:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, Response, expect
-from test_web import (  # the module's server and browser, shared by import
+
+from tests.e2e.test_web import (  # the module's server and browser, shared by import
     SPARK_TIMEOUT_MS,
     Server,
     browser,

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
-from test_web import (  # the module's server and browser, shared by import
+
+from tests.e2e.test_web import (  # the module's server and browser, shared by import
     TOKEN,
     Server,
     browser,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -23,19 +22,11 @@ from sparkjobs import errors
 from sparkjobs.backends import spark_env as spark_env_module
 from sparkjobs.config import Settings
 from sparkjobs.launch import LaunchPlan
+from tests.support import free_port, require
 
 REPO = Path(__file__).resolve().parents[2]
 WORDCOUNT = REPO / "examples" / "wordcount" / "wordcount.py"
 WORDCOUNT_SAMPLE = REPO / "examples" / "wordcount" / "sample.txt"
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def _require(available: bool, what: str) -> None:
-    if available:
-        return
-    if IN_CI:
-        pytest.fail(f"{what} is required in CI but missing", pytrace=False)
-    pytest.skip(f"{what} not available on this machine")
 
 
 @dataclass(frozen=True)
@@ -57,7 +48,7 @@ def spark_env(tmp_path_factory: pytest.TempPathFactory) -> SparkEnv:
         home = spark_env_module.find_spark_home(settings)
         java = spark_env_module.find_java(settings)
     except (errors.SparkNotFound, errors.JavaNotFound) as exc:
-        _require(False, f"Spark and Java ({exc.message})")
+        require(False, f"Spark and Java ({exc.message})")
         raise
     return SparkEnv(spark_home=home, java=java, settings=settings)
 
@@ -134,12 +125,6 @@ def _kill_session(sid: int) -> None:
             os.kill(int(line.split()[0]), signal.SIGKILL)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _alive_workers(ui: str) -> int:
     try:
         return int(httpx.get(f"{ui}/json/", timeout=2).json().get("aliveworkers", 0))
@@ -153,7 +138,7 @@ def standalone_cluster(
 ) -> Iterator[str]:
     """A Spark standalone master and one worker on 127.0.0.1; yields the spark:// URL."""
     base = tmp_path_factory.mktemp("standalone")
-    port, ui_port = _free_port(), _free_port()
+    port, ui_port = free_port(), free_port()
     env = spark_env_module.spark_submit_env(
         spark_env.settings,
         spark_env.spark_home,
@@ -170,7 +155,7 @@ def standalone_cluster(
         "master": [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
                    "--port", str(port), "--webui-port", str(ui_port)],
         "worker": [spark_class, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
-                   "--webui-port", str(_free_port()), "--cores", "2", "--memory", "2g", url],
+                   "--webui-port", str(free_port()), "--cores", "2", "--memory", "2g", url],
     }  # fmt: skip
     procs = []
     try:

@@ -11,8 +11,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
@@ -30,17 +29,11 @@ from sparkjobs.config import Settings
 from sparkjobs.inputs.secrets import SecretBox
 from sparkjobs.store import Database, repo
 from sparkjobs.supervisor import Supervisor
+from tests.support import InlineLauncher
 
 SECRET = "hunter2-very-secret"
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 WAIT_S = 10.0
-
-
-class InlineLauncher(Executor):
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        future.set_result(fn(*args, **kwargs))
-        return future
 
 
 class Hook:

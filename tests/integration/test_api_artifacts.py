@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-import test_api_fixtures as fx
-from test_api_fixtures import *  # noqa: F403  (the fixtures)
 
 from sparkjobs.config import Settings
+from tests.integration import test_api_fixtures as fx
+from tests.integration.test_api_fixtures import *  # noqa: F403  (the fixtures)
 
 ARTIFACTS = "/api/v1/artifacts"
 APP = b"import sys\nprint('args', sys.argv[1:])\n"

@@ -7,14 +7,14 @@ import re
 
 import httpx
 import pytest
-import test_api_fixtures as fx
-from test_api_fixtures import *  # noqa: F403  (the fixtures)
 
 from sparkjobs import store
 from sparkjobs.api import auth
 from sparkjobs.api.app import create_app
 from sparkjobs.config import Settings
 from sparkjobs.store import repo
+from tests.integration import test_api_fixtures as fx
+from tests.integration.test_api_fixtures import *  # noqa: F403  (the fixtures)
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/openapi.json", "/docs"])

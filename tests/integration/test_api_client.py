@@ -9,11 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-import test_api_fixtures as fx
-from test_api_fixtures import *  # noqa: F403  (the fixtures)
 
 from sparkjobs.backends.fake import FakeBackend
 from sparkjobs.client import ApiError, ServerUnreachable, SparkJobsClient
+from tests.integration import test_api_fixtures as fx
+from tests.integration.test_api_fixtures import *  # noqa: F403  (the fixtures)
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-import test_api_fixtures as fx
-from test_api_fixtures import *  # noqa: F403  (the fixtures)
+
+from tests.integration import test_api_fixtures as fx
+from tests.integration.test_api_fixtures import *  # noqa: F403  (the fixtures)
 
 JOBS = "/api/v1/jobs"
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-import test_api_fixtures as fx
-from test_api_fixtures import *  # noqa: F403  (the fixtures)
 
 from sparkjobs.backends.fake import FakeBackend
 from sparkjobs.config import Settings
+from tests.integration import test_api_fixtures as fx
+from tests.integration.test_api_fixtures import *  # noqa: F403  (the fixtures)
 
 RUNS = "/api/v1/runs"
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-import test_api_fixtures as fx
-from test_api_fixtures import *  # noqa: F403  (the fixtures)
 
 from sparkjobs.backends.fake import FakeBackend
+from tests.integration import test_api_fixtures as fx
+from tests.integration.test_api_fixtures import *  # noqa: F403  (the fixtures)
 
 JOBS = "/api/v1/jobs"
 PATH_TOKEN = "hooks/PATH-TOKEN-never-shown"

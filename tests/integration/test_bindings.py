@@ -11,13 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
-import test_api_fixtures as fx
-from test_api_fixtures import *  # noqa: F403  (the fixtures)
 
 from sparkjobs import envvars, errors, jobs
 from sparkjobs.inputs.secrets import SecretBox
 from sparkjobs.store import Database, repo
 from sparkjobs.supervisor import specs
+from tests.integration import test_api_fixtures as fx
+from tests.integration.test_api_fixtures import *  # noqa: F403  (the fixtures)
 
 BINDINGS = "/api/v1/bindings"
 SECRET = "pw-Vq9Zx-7731"

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sparkjobs import errors
 from sparkjobs.inputs.git import GitResult, fetch_git
 from sparkjobs.jobs import GitSource
+from tests.support import free_port
 
 PY = shlex.quote(sys.executable)
 BUILD_PY = """\
@@ -67,12 +68,6 @@ class Served:
             self.proc.wait(timeout=10)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -104,7 +99,7 @@ def _make_repo(repo: Path) -> dict[str, str]:
 def served(tmp_path: Path) -> Iterator[Served]:
     base = tmp_path / "srv"
     commits = _make_repo(base / "app")
-    port = _free_port()
+    port = free_port()
     argv = ["git", "daemon", "--reuseaddr", f"--base-path={base}", "--export-all"]
     argv += [f"--port={port}", "--listen=127.0.0.1", "--informative-errors"]
     proc = subprocess.Popen(argv, start_new_session=True, stderr=subprocess.DEVNULL)

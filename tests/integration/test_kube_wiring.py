@@ -7,10 +7,9 @@ clock is injected and the loop stepped with tick(), so nothing sleeps.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,37 +26,12 @@ from sparkjobs.config import Settings
 from sparkjobs.runs import RunState
 from sparkjobs.store import Database, repo
 from sparkjobs.supervisor import Supervisor
+from tests.support import Clock, InlineLauncher
 
 S = RunState
 NS = "team-a"
 IMAGE = "registry.example/spark:4.0.1"
 SECRET = "hunter2-but-longer"
-
-
-class InlineLauncher(Executor):
-    """Launches on the calling thread, so that one tick() is one deterministic step."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        future.set_result(fn(*args, **kwargs))
-        return future
-
-
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def epoch(self) -> float:
-        return self.now.timestamp()
-
-    def stamp(self) -> str:
-        return self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class FlakyKubeApi(FakeKubeApi):

@@ -12,9 +12,7 @@ from typing import Any
 import httpx
 import kubernetes_validate
 import pytest
-import test_api_fixtures as fx
 import yaml
-from test_api_fixtures import *  # noqa: F403  (the fixtures)
 
 from sparkjobs import store
 from sparkjobs.api import downloads
@@ -24,6 +22,8 @@ from sparkjobs.backends.fake import FakeBackend
 from sparkjobs.backends.kube_fake import FakeKubeApi
 from sparkjobs.backends.kubernetes import KubernetesBackend
 from sparkjobs.config import Settings
+from tests.integration import test_api_fixtures as fx
+from tests.integration.test_api_fixtures import *  # noqa: F403  (the fixtures)
 
 NS = "team-a"
 SECRET = "correct-horse-battery-staple"

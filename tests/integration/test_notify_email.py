@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes
@@ -15,6 +14,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from sparkjobs import alerts, jobs, notify, runs
 from sparkjobs.config import Settings
+from tests.support import free_port
 
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 
@@ -33,12 +33,6 @@ class Inbox:
         return message_from_bytes(content)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _check_login(
     server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
 ) -> AuthResult:
@@ -49,7 +43,7 @@ def _check_login(
 @pytest.fixture
 def smtp(settings: Settings) -> Iterator[tuple[Inbox, Settings]]:
     inbox = Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(
         inbox,
         hostname="127.0.0.1",
@@ -148,7 +142,7 @@ def test_wrong_smtp_password_fails_without_retrying(smtp: tuple[Inbox, Settings]
 
 
 def test_unreachable_smtp_server_is_retried_then_reported(settings: Settings) -> None:
-    settings = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": _free_port()})
+    settings = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": free_port()})
     slept: list[float] = []
     result = notify.deliver(
         alerts.EmailTarget(email="ops@example.com"),

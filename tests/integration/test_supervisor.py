@@ -7,8 +7,7 @@ The clock is injected and the loop is stepped with tick(), so every path
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,28 +21,9 @@ from sparkjobs.config import Settings
 from sparkjobs.runs import RunState
 from sparkjobs.store import Database, repo
 from sparkjobs.supervisor import Supervisor
+from tests.support import Clock, InlineLauncher
 
 S = RunState
-
-
-class InlineLauncher(Executor):
-    """Launches on the calling thread, so that one tick() is one deterministic step."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        future.set_result(fn(*args, **kwargs))
-        return future
-
-
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @dataclass

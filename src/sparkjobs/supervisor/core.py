@@ -90,6 +90,12 @@ class Supervisor:
             self._thread.join(timeout)
             self._thread = None
         self._executor.shutdown(wait=False, cancel_futures=True)
+        # A launch under way holds a database connection: let it finish (bounded) so the
+        # caller can close the database after us. A slow one (a long clone) is left behind;
+        # its run is claimed by this server and the next start sorts it out.
+        deadline = time.monotonic() + timeout
+        while self._launcher.in_flight and time.monotonic() < deadline:
+            time.sleep(0.05)
         self._ctx.alerting.close()
 
     def wake(self) -> None:

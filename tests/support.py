@@ -95,8 +95,9 @@ class Clock:
     def __call__(self) -> datetime:
         return self.now
 
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+    def advance(self, seconds: float = 0, **more: float) -> None:
+        """Move on by seconds, and by any other timedelta unit given (minutes=..., days=...)."""
+        self.now += timedelta(seconds=seconds, **more)
 
     def epoch(self) -> float:
         return self.now.timestamp()

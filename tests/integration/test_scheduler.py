@@ -6,8 +6,7 @@ and suspensions of hours or days take milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -22,27 +21,10 @@ from sparkjobs.backends.fake import FakeBackend
 from sparkjobs.config import Settings
 from sparkjobs.store import Database, repo
 from sparkjobs.supervisor import Supervisor
+from tests.support import Clock, InlineLauncher
 
 T0 = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
 EVERY_MINUTE = {"cron": "* * * * *"}
-
-
-class InlineLauncher(Executor):
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        future.set_result(fn(*args, **kwargs))
-        return future
-
-
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @dataclass
@@ -377,3 +359,113 @@ def test_a_job_deleted_meanwhile_does_not_hold_up_the_others(world: World) -> No
         repo.delete_job(s, "other")
     assert world.sched._handle(batch, world.clock()) == 1
     assert len(world.slots()) == 1
+
+
+# -- deciding ahead ----------------------------------------------------------------------------
+
+SLOT = T0 + timedelta(minutes=1)
+
+
+def runs_of(world: World, job: str = "nightly") -> list[runs.Run]:
+    with world.db.session() as s:
+        return repo.list_runs(s, job=job, limit=100)[0]
+
+
+def test_an_allow_slot_is_stored_ahead_and_started_at_its_slot(world: World) -> None:
+    world.job(schedule=EVERY_MINUTE)
+    world.sched.tick()
+    world.clock.now = SLOT - timedelta(seconds=3)
+    assert world.sched.tick() == 1
+    (run,) = runs_of(world)
+    assert run.scheduled_for == SLOT and run.not_before == SLOT
+    assert run.created_at == SLOT - timedelta(seconds=3)
+    world.sup.tick()
+    assert world.fake.submitted == []  # held until its slot
+    assert world.step(seconds=3) == 0  # the slot is decided already
+    world.sup.tick()
+    assert len(world.fake.submitted) == 1
+    assert [(e.kind, e.first) for e in world.history()] == [("fired", SLOT)]
+    assert world.step(seconds=60) == 1 and world.slots() == [SLOT, SLOT + timedelta(minutes=1)]
+
+
+def test_forbid_and_replace_are_decided_at_the_slot_not_ahead(world: World) -> None:
+    world.job(schedule={**EVERY_MINUTE, "concurrency_policy": "forbid"})
+    world.job(name="other", schedule={**EVERY_MINUTE, "concurrency_policy": "replace"})
+    world.sched.tick()
+    world.clock.now = SLOT - timedelta(seconds=3)
+    assert world.sched.tick() == 0
+    assert world.step(seconds=3) == 2
+
+
+def test_a_job_changed_before_its_slot_gets_a_run_of_the_new_version(world: World) -> None:
+    world.job(schedule=EVERY_MINUTE)
+    world.sched.tick()
+    world.clock.now = SLOT - timedelta(seconds=4)
+    world.sched.tick()
+    (early,) = runs_of(world)
+    world.job(schedule=EVERY_MINUTE, args=["new"])  # version 2, same slots
+    assert world.step(seconds=1) == 1
+    (run,) = runs_of(world)
+    assert run.id != early.id and run.job_version == 2 and run.scheduled_for == SLOT
+    assert [(e.kind, e.run_id) for e in world.history()] == [("fired", run.id)]
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        {"cron": "*/5 * * * *"},  # 12:01 is no slot any more
+        {**EVERY_MINUTE, "concurrency_policy": "forbid"},  # decided at the slot instead
+        {**EVERY_MINUTE, "suspended": True},
+    ],
+)
+def test_a_run_decided_ahead_is_withdrawn_when_the_change_says_so(
+    world: World, schedule: dict[str, Any]
+) -> None:
+    world.job(schedule=EVERY_MINUTE)
+    world.sched.tick()
+    world.clock.now = SLOT - timedelta(seconds=4)
+    world.sched.tick()
+    world.job(schedule=schedule)
+    assert world.step(seconds=1) == 0
+    assert runs_of(world) == [] and world.history() == []
+    fired = world.step(seconds=3)  # the slot itself
+    assert fired == (1 if schedule.get("concurrency_policy") == "forbid" else 0)
+
+
+def test_suspend_withdraws_the_run_decided_ahead_and_resume_counts_its_slot_missed(
+    world: World,
+) -> None:
+    world.job(schedule=EVERY_MINUTE)  # missed_runs=run_once
+    world.sched.tick()
+    world.clock.now = SLOT - timedelta(seconds=4)
+    world.sched.tick()
+    scheduler.suspend(world.db, "nightly", world.clock())
+    assert runs_of(world) == []
+    world.sup.tick()
+    assert world.step(minutes=2, seconds=30) == 0 and world.fake.submitted == []  # 12:03:26
+    scheduler.resume(world.db, "nightly", world.clock())
+    assert world.sched.tick() == 1  # the latest of 12:01, 12:02, 12:03
+    assert world.slots() == [T0 + timedelta(minutes=3)]
+    skipped = [(e.first, e.count) for e in world.history() if e.kind == "skipped"]
+    assert skipped == [(SLOT, 2)]
+
+
+def test_scheduled_run_parameters_match_the_stored_row_shape(world: World) -> None:
+    """The scheduler's fast path to a runs row says what _convert.run_row says."""
+    from sparkjobs.store import _convert, _schedules
+
+    run = runs.Run(
+        id="r1",
+        job="nightly",
+        job_version=3,
+        state=runs.RunState.QUEUED,
+        trigger=runs.Trigger.SCHEDULE,
+        overrides=runs.RunOverrides(args=["a"]),
+        created_at=T0,
+        not_before=SLOT,
+        scheduled_for=SLOT,
+        backend="fake",
+    )
+    row = _convert.run_row(run)
+    expected = {c.key: getattr(row, c.key) for c in _schedules._table(type(row)).columns}
+    assert _schedules._run_values(run) == expected

@@ -11,11 +11,17 @@ other insert is skipped, so every slot fires once.
 Runs are inserted here, not through Supervisor.request_run, so that a batch is
 one transaction instead of one per slot (10,000 slots due at once would take
 seconds otherwise); the supervisor is woken afterwards and starts them.
+
+Schedules whose concurrency_policy is "allow" are decided AHEAD seconds before
+their slot (see scheduler.decide): their runs are stored queued with
+not_before = the slot, and the loop wakes the supervisor at the slot to start
+them. So 10,000 schedules sharing a slot are all stored before it comes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import heapq
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -38,6 +44,12 @@ BATCH = 500
 MAX_BATCHES = 200
 #: The loop never sleeps less than this (a slot due while another server holds it).
 MIN_PAUSE_SECONDS = 0.01
+#: How long before its slot an "allow" schedule is decided and its run stored.
+#: Deciding 10,000 schedules takes about a second here; the rest is margin. A
+#: change to a job saved less than about a tick before such a slot may apply
+#: from the next slot on (the run decided ahead is withdrawn only if the change
+#: is seen before the slot).
+AHEAD_SECONDS = 5.0
 
 
 class Scheduler:
@@ -51,12 +63,16 @@ class Scheduler:
         *,
         clock: Clock | None = None,
         instance_id: str | None = None,
+        ahead_seconds: float = AHEAD_SECONDS,
     ) -> None:
         self._settings = settings
         self._db = db
         self._supervisor = supervisor
         self._clock = clock or _utcnow
         self.instance_id = instance_id or supervisor.instance_id
+        self._ahead = timedelta(seconds=ahead_seconds)
+        #: Slots of runs stored ahead: the loop wakes the supervisor when each comes.
+        self._wakes: list[datetime] = []
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -76,14 +92,28 @@ class Scheduler:
 
     def _loop(self) -> None:
         while not self._halt.is_set():
+            self._wake_supervisor()
             try:
                 self.tick()
             except Exception:
                 log.exception("scheduler tick failed; trying again")
-            self._halt.wait(self._pause())
+            self._halt.wait(min(self._pause(), self._until_wake()))
+
+    def _wake_supervisor(self) -> None:
+        """Wake the supervisor if the slot of a run stored ahead has come."""
+        now = self._clock()
+        if self._wakes and self._wakes[0] <= now:
+            while self._wakes and self._wakes[0] <= now:
+                heapq.heappop(self._wakes)
+            self._supervisor.wake()
+
+    def _until_wake(self) -> float:
+        if not self._wakes:
+            return self._settings.scheduler_tick_seconds
+        return max((self._wakes[0] - self._clock()).total_seconds(), 0.0)
 
     def _pause(self) -> float:
-        """Until the next slot is due, at most a tick."""
+        """Until the next schedule is due, at most a tick."""
         longest = self._settings.scheduler_tick_seconds
         try:
             now = self._clock()
@@ -125,7 +155,11 @@ class Scheduler:
         for claimed in batch:
             try:
                 decision = decide_module.decide(
-                    claimed, now, active_run=bool(active.get(claimed.job.name)), recheck=recheck
+                    claimed,
+                    now,
+                    active_run=bool(active.get(claimed.job.name)),
+                    recheck=recheck,
+                    ahead=self._ahead,
                 )
             except Exception:  # one broken schedule must not hold up the others
                 log.exception("deciding the schedule of job %s failed", claimed.job.name)
@@ -172,6 +206,9 @@ class Scheduler:
             for f in d.fire
         }
         with self._db.session() as s:
+            for d in decisions:
+                if d.withdraw_after is not None:  # before the inserts: they may reuse its slots
+                    repo.withdraw_scheduled_runs(s, d.job, d.withdraw_after)
             inserted = repo.insert_scheduled_runs(s, list(new.values()))
             entries = []
             for d in decisions:
@@ -183,7 +220,14 @@ class Scheduler:
                 entries += decide_module.history(d, mine, at)
             repo.add_history(s, entries)
             repo.release_schedules(s, self.instance_id, [d.update for d in decisions])
+        self._remember_wakes([r.not_before for r in new.values() if r.id in inserted], at)
         return len(inserted)
+
+    def _remember_wakes(self, slots: list[datetime | None], at: datetime) -> None:
+        """The distinct future slots of the runs just stored (few: schedules share slots)."""
+        known = set(self._wakes)
+        for slot in {s for s in slots if s is not None and s > at} - known:
+            heapq.heappush(self._wakes, slot)
 
     def _new_run(self, claimed: repo.ClaimedSchedule, slot: datetime, at: datetime) -> runs.Run:
         job = claimed.job
@@ -195,6 +239,8 @@ class Scheduler:
             trigger=runs.Trigger.SCHEDULE,
             created_at=at,
             scheduled_for=slot,
+            # Decided ahead: the supervisor holds it until its slot.
+            not_before=slot if slot > at else None,
             backend=job.spec.backend or self._settings.default_backend,
         )
 

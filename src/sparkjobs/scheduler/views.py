@@ -45,12 +45,17 @@ def schedule_view(db: Database, job: str, now: datetime) -> dict[str, Any]:
 
 
 def suspend(db: Database, job: str, now: datetime) -> None:
-    """Stop firing the job's schedule; slots until resume count as missed. Idempotent."""
+    """Stop firing the job's schedule; slots until resume count as missed. Idempotent.
+
+    A run stored ahead for a slot still to come (scheduler.decide) is withdrawn:
+    its slot counts as missed too.
+    """
     with db.session() as s:
         _schedule_of(s, job)
         if _switched_off(s, job):
             return
         repo.set_suspended(s, job, True, None)
+        repo.withdraw_scheduled_runs(s, job, now)
         repo.add_history(s, [_mark(job, "suspended", "suspended on request", now)])
 
 

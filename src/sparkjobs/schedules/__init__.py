@@ -62,8 +62,7 @@ def next_due(spec: ScheduleSpec, last_slot: datetime | None, now: datetime) -> d
 
     A scheduler stores this and calls plan_firing only once it has passed.
     """
-    found = _slots.next_slots(spec.parsed, spec.timezone, last_slot or now, 1)
-    return found[0] if found else None
+    return _slots.next_slot(spec.parsed, spec.timezone, last_slot or now)
 
 
 def next_runs(spec: ScheduleSpec, now: datetime, n: int = 5) -> list[tuple[datetime, datetime]]:

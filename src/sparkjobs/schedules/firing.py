@@ -78,6 +78,43 @@ def plan_firing(
     last_slot = _utc(last_slot, "last_slot")
     if spec.suspended:
         return FiringPlan(decided_through=last_slot)
+    due = _at_most_one_due(spec, last_slot, now)
+    if due is not None:
+        return _plan_one(spec, last_slot, due, active_run)
+    return _plan_all(spec, last_slot, now, active_run)
+
+
+def _at_most_one_due(
+    spec: ScheduleSpec, last_slot: datetime, now: datetime
+) -> list[datetime] | None:
+    """The due slots when there are none or one and it is on time, else None.
+
+    The usual call, once a slot: two cached next-slot look-ups instead of the
+    general search below (which gives the same plan for these cases).
+    """
+    first = slots_module.next_slot(spec.parsed, spec.timezone, last_slot)
+    if first is None or first > now:
+        return []
+    second = slots_module.next_slot(spec.parsed, spec.timezone, first)
+    if second is not None and second <= now:
+        return None
+    return [first] if now - first <= _grace(spec) else None
+
+
+def _plan_one(
+    spec: ScheduleSpec, last_slot: datetime, due: list[datetime], active_run: bool
+) -> FiringPlan:
+    if not due:
+        return FiringPlan(decided_through=last_slot)
+    fire, skipped, stop = _by_concurrency(spec, due, due[0], active_run)
+    return FiringPlan(
+        fire=tuple(fire), skipped=tuple(skipped), stop_active=stop, decided_through=due[0]
+    )
+
+
+def _plan_all(
+    spec: ScheduleSpec, last_slot: datetime, now: datetime, active_run: bool
+) -> FiringPlan:
     skipped, start = _too_old(spec, last_slot, now)
     to_fire, on_time = _by_missed_policy(spec, start, now)
     end = to_fire[0] - _TICK if to_fire else now
@@ -111,10 +148,7 @@ def _by_missed_policy(
     latest = slots_module.latest_slots(spec.parsed, spec.timezone, start, now, wanted)
     if not latest:
         return [], None
-    grace = ON_TIME_GRACE
-    if spec.starting_deadline_seconds is not None:
-        grace = timedelta(seconds=spec.starting_deadline_seconds)
-    on_time = latest[-1] if now - latest[-1] <= grace else None
+    on_time = latest[-1] if now - latest[-1] <= _grace(spec) else None
     if spec.missed_runs == "skip":
         return ([on_time] if on_time else []), on_time
     if spec.missed_runs == "run_once":
@@ -122,6 +156,13 @@ def _by_missed_policy(
     missed = latest[:-1] if on_time else latest
     missed = missed[len(missed) - spec.max_catch_up :] if spec.max_catch_up else []
     return missed + ([on_time] if on_time else []), on_time
+
+
+def _grace(spec: ScheduleSpec) -> timedelta:
+    """How old the latest due slot may be and still be on time."""
+    if spec.starting_deadline_seconds is not None:
+        return timedelta(seconds=spec.starting_deadline_seconds)
+    return ON_TIME_GRACE
 
 
 def _by_concurrency(

@@ -6,10 +6,11 @@ import heapq
 from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from itertools import islice
 
 from sparkjobs.schedules import zones
-from sparkjobs.schedules.cron import Cron
+from sparkjobs.schedules.cron import Cron, parse
 from sparkjobs.schedules.walls import next_wall
 
 
@@ -46,6 +47,23 @@ def iter_slots(cron: Cron, timezone: str, after: datetime) -> Iterator[datetime]
 def next_slots(cron: Cron, timezone: str, after: datetime, n: int) -> list[datetime]:
     """The next `n` slots strictly after `after`."""
     return list(islice(iter_slots(cron, timezone, after), n))
+
+
+def next_slot(cron: Cron, timezone: str, after: datetime) -> datetime | None:
+    """The first slot strictly after `after`, or None; cached.
+
+    Schedules that share a cron and a zone share their slots, and a scheduler
+    asks for the slot after a slot: 10,000 schedules firing every minute cost
+    one search per minute instead of 10,000.
+    """
+    _require_aware(after)
+    return _next_slot(cron.text, timezone, after)
+
+
+@lru_cache(maxsize=16_384)
+def _next_slot(cron_text: str, timezone: str, after: datetime) -> datetime | None:
+    found = next_slots(parse(cron_text), timezone, after, 1)
+    return found[0] if found else None
 
 
 def slots_between(

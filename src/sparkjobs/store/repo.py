@@ -50,6 +50,7 @@ from sparkjobs.store._schedules import (
     list_history,
     release_schedules,
     set_suspended,
+    withdraw_scheduled_runs,
 )
 from sparkjobs.store._values import (
     create_artifact,
@@ -106,4 +107,5 @@ __all__ = [
     "transition",
     "update_job",
     "update_run",
+    "withdraw_scheduled_runs",
 ]

@@ -58,8 +58,9 @@ class Launcher:
                     s, run.id, RunState.QUEUED, RunState.STARTING,
                     f"picked up by {ctx.instance_id}", now, owner=ctx.instance_id,
                 )  # fmt: skip
-        except errors.StaleState:
-            return None  # another server claimed it, or it was stopped
+        except (errors.StaleState, errors.RunNotFound):
+            # Another server claimed it, it was stopped, or the scheduler withdrew it.
+            return None
 
     def _launch_guarded(self, run: runs.Run) -> None:
         try:

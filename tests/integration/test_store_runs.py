@@ -247,3 +247,16 @@ def test_runs_in_states_oldest_first_by_backend_and_owner(db: Database) -> None:
         assert repo.count_runs_in_states(s, runs.ACTIVE) == 3
         assert repo.count_runs_in_states(s, runs.ACTIVE, owner="one") == 2
         assert repo.count_runs_in_states(s, runs.TERMINAL) == 1
+
+
+def test_runs_in_states_keeps_ready_runs_of_given_backends_up_to_a_limit(db: Database) -> None:
+    later = NOW + timedelta(minutes=5)
+    ready = [make_run(created_at=NOW + timedelta(seconds=i)) for i in range(3)]
+    waiting = make_run(not_before=later, created_at=NOW - timedelta(seconds=1))
+    elsewhere = make_run(backend="kubernetes", created_at=NOW - timedelta(seconds=2))
+    insert(db, *ready, waiting, elsewhere)
+    with db.session() as s:
+        got = repo.runs_in_states(s, [S.QUEUED], backends=["local"], ready_by=NOW, limit=2)
+        at_slot = repo.runs_in_states(s, [S.QUEUED], backends=["local"], ready_by=later)
+    assert [r.id for r in got] == [ready[0].id, ready[1].id]
+    assert [r.id for r in at_slot] == [waiting.id, *(r.id for r in ready)]

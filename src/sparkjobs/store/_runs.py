@@ -68,11 +68,25 @@ def runs_in_states(
     *,
     backend: str | None = None,
     owner: str | None = None,
+    backends: Collection[str] | None = None,
+    ready_by: datetime | None = None,
+    limit: int | None = None,
 ) -> list[runs.Run]:
-    """Runs in the given states, oldest first (the supervisor's work list)."""
+    """Runs in the given states, oldest first (the supervisor's work list).
+
+    backends keeps runs of those backends only; ready_by keeps runs whose
+    not_before has come by then (a retry's backoff, a slot decided ahead);
+    limit caps how many come back, so thousands of waiting runs cost one page.
+    """
     query = _filtered(states=states, backend=backend, owner=owner)
-    rows = s.scalars(query.order_by(RunRow.created_at, RunRow.id))
-    return [to_run(row) for row in rows]
+    if backends is not None:
+        query = query.where(RunRow.backend.in_(list(backends)))
+    if ready_by is not None:
+        query = query.where(or_(RunRow.not_before.is_(None), RunRow.not_before <= ready_by))
+    query = query.order_by(RunRow.created_at, RunRow.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [to_run(row) for row in s.scalars(query)]
 
 
 def count_runs_in_states(

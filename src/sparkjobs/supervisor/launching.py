@@ -35,15 +35,18 @@ class Launcher:
         now = ctx.clock()
         with ctx.db.session() as s:
             busy = repo.count_runs_in_states(s, runs.LAUNCHED, owner=ctx.instance_id)
-            queued = repo.runs_in_states(s, [RunState.QUEUED])
-        free = ctx.settings.max_concurrent_runs - busy
+            free = ctx.settings.max_concurrent_runs - busy
+            if free <= 0:
+                return
+            # Only runs whose time has come, of backends this server has (another server
+            # takes the rest), and no more than there is room for: a backlog of thousands
+            # of runs decided ahead costs one small query a pass.
+            queued = repo.runs_in_states(
+                s, [RunState.QUEUED], backends=list(ctx.backends), ready_by=now, limit=free
+            )
         for run in queued:
             if free <= 0:
                 return
-            if run.not_before is not None and run.not_before > now:
-                continue
-            if run.backend not in ctx.backends:
-                continue  # another server with that backend will take it
             claimed = self._claim(run, now)
             if claimed is not None:
                 free -= 1

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     scheduler_tick_seconds: float = 1.0
     #: How long a server holds a schedule it is deciding; another server takes it after that.
     schedule_lease_seconds: float = 30.0
+    #: A local[*] driver never logs its application id; its UI's REST API tells, but the first
+    #: question makes the driver start its REST layer, which costs a short job about 10% of
+    #: its time. So the question waits until a run has been up this long.
+    local_app_id_delay_seconds: float = 20.0
     #: Interface a local driver and its UI bind to.
     driver_bind_address: str = "127.0.0.1"
 

@@ -194,7 +194,8 @@ def test_submit_refuses_a_missing_application(
 def test_wordcount_runs_and_reports_its_app_id_and_ui(
     settings: Settings, tmp_path: Path, spark_plan: Callable[..., Any]
 ) -> None:
-    backend = LocalBackend(settings)
+    # Ask the driver's UI for the app id at once (the server waits 20 s by default).
+    backend = LocalBackend(settings.model_copy(update={"local_app_id_delay_seconds": 0.0}))
     log = tmp_path / "wordcount.log"
     plan = spark_plan(WORDCOUNT, str(WORDCOUNT_SAMPLE), master="local[2]")
     handle = backend.submit(plan, work_dir=tmp_path, log_path=log)

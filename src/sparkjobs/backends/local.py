@@ -43,6 +43,8 @@ class _LogScan:
     offset: int = 0
     facts: sparklog.DriverFacts = field(default_factory=sparklog.DriverFacts)
     ui_asked_at: float = 0.0
+    #: When this process first looked at the run (the UI is asked only after a while).
+    first_seen: float = field(default_factory=time.monotonic)
 
 
 class LocalBackend:
@@ -131,7 +133,10 @@ class LocalBackend:
 
     def _ask_ui(self, scan: _LogScan, ui_url: str) -> None:
         # A local master never logs its app id ("local-<millis>"); its UI tells.
-        if time.monotonic() - scan.ui_asked_at < UI_ASK_INTERVAL or not _is_loopback(ui_url):
+        now = time.monotonic()
+        if now - scan.first_seen < self._settings.local_app_id_delay_seconds:
+            return
+        if now - scan.ui_asked_at < UI_ASK_INTERVAL or not _is_loopback(ui_url):
             return
         scan.ui_asked_at = time.monotonic()
         with contextlib.suppress(httpx.HTTPError, ValueError):

@@ -10,41 +10,23 @@ chosen again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import IO
 
 from starlette.datastructures import UploadFile
 
 from sparkjobs import errors, jobs, store
 from sparkjobs.config import Settings
-from sparkjobs.inputs import artifacts
 from sparkjobs.inputs.secrets import SecretBox
 from sparkjobs.store import repo
-from sparkjobs.supervisor import specs
+from sparkjobs.supervisor import specs, uploads
 from sparkjobs.web import forms
 from sparkjobs.web.sections import SECTIONS
 from sparkjobs.web.sections.text import pairs
 
 
-def _chunks(file: IO[bytes]) -> Iterator[bytes]:
-    while chunk := file.read(artifacts.CHUNK_SIZE):
-        yield chunk
-
-
 def keep_upload(settings: Settings, db: store.Database, upload: UploadFile) -> jobs.Artifact:
     """Store an uploaded file as an artifact. Raises Invalid (bad name, too large)."""
-    filename = artifacts.check_filename(upload.filename)
-    sha256, size, _ = artifacts.save_upload(settings, filename, _chunks(upload.file))
-    artifact = jobs.Artifact(
-        id=artifacts.new_artifact_id(),
-        filename=filename,
-        sha256=sha256,
-        size=size,
-        created_at=datetime.now(UTC),
-    )
-    with db.session() as s:
-        return repo.create_artifact(s, artifact)
+    return uploads.keep_upload(settings, db, upload.filename, upload.file)
 
 
 def save(

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from typing import IO
-
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
@@ -18,28 +14,13 @@ from sparkjobs.api.schemas import ArtifactOut
 from sparkjobs.config import Settings
 from sparkjobs.inputs import artifacts
 from sparkjobs.store import repo
+from sparkjobs.supervisor import uploads as uploads_service
 
 router = APIRouter(prefix="/artifacts", tags=["artifacts"])
 
 
-def _chunks(file: IO[bytes]) -> Iterator[bytes]:
-    while chunk := file.read(artifacts.CHUNK_SIZE):
-        yield chunk
-
-
 def _store(settings: Settings, db: store.Database, upload: UploadFile) -> jobs.Artifact:
-    filename = artifacts.check_filename(upload.filename)
-    sha256, size, _ = artifacts.save_upload(settings, filename, _chunks(upload.file))
-    artifact = jobs.Artifact(
-        id=artifacts.new_artifact_id(),
-        filename=filename,
-        sha256=sha256,
-        size=size,
-        created_at=datetime.now(UTC),
-    )
-    with db.session() as s:
-        repo.create_artifact(s, artifact)
-    return artifact
+    return uploads_service.keep_upload(settings, db, upload.filename, upload.file)
 
 
 @router.post("", status_code=201, openapi_extra=uploads.OPENAPI_BODY)

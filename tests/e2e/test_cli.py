@@ -94,15 +94,19 @@ def test_exit_code_3_makes_run_wait_exit_1(cli_server: CliServer) -> None:
 @pytest.mark.usefixtures("spark_available")
 def test_args_reach_the_app_verbatim(cli_server: CliServer, tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    code = "import json, sys\nprint('ARGV=' + json.dumps(sys.argv[1:]))\n"
+    code = (
+        "import json, os, sys\nprint('ARGV=' + json.dumps(sys.argv[1:]))\n"
+        "print('GREETING=' + os.environ.get('GREETING', '<unset>'))\n"
+    )
     job = write_job(cli_server, "argv", code)
     assert cli_server.cli("jobs", "apply", "-f", str(job)).returncode == 0
     tricky = [f"$(touch {marker})", "; rm -rf ~", "`id`", "a b", "--conf=x", "*"]
     argv = [f"--arg={arg}" for arg in tricky]
-    run = cli_server.cli("run", "argv", *argv, "--follow")
+    run = cli_server.cli("run", "argv", *argv, "--env", "GREETING=$(id) hi", "--follow")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr
     printed = [line for line in run.stdout.splitlines() if line.startswith("ARGV=")]
     assert printed == ["ARGV=" + json.dumps(tricky)]
+    assert "GREETING=$(id) hi" in run.stdout.splitlines()  # --env reaches the driver verbatim
     assert not marker.exists()
 
     run_id = cli_server.cli("runs", "list", "--job", "argv").stdout.splitlines()[1].split()[0]

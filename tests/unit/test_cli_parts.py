@@ -189,3 +189,13 @@ def test_bad_conf_is_a_usage_error_before_any_call() -> None:
     result = runner.invoke(cli.app, ["--url", "http://127.0.0.1:9", "run", "wc", "--conf", "oops"])
     assert result.exit_code == 2
     assert "KEY=VALUE" in result.output
+
+
+def test_parse_env_makes_plain_api_entries() -> None:
+    assert runs.parse_env(["A=1", "B=x=y"]) == [
+        {"name": "A", "value": "1"},
+        {"name": "B", "value": "x=y"},
+    ]
+    assert runs.parse_env(None) is None
+    with pytest.raises(typer.BadParameter, match="KEY=VALUE"):
+        runs.parse_env(["NOVALUE"])

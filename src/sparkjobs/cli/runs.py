@@ -26,19 +26,35 @@ ConfOption = Annotated[
     typer.Option("--conf", metavar="KEY=VALUE", help="Spark conf KEY=VALUE for this run (repeat)"),
 ]
 
+EnvOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--env",
+        metavar="NAME=VALUE",
+        help="an environment variable for this run (repeat; plain values: put secrets in the "
+        "job or a binding, not on a command line)",
+    ),
+]
+
 WaitOption = Annotated[bool, typer.Option(help="wait for the run to end; exit code follows it")]
 
 FollowOption = Annotated[bool, typer.Option(help="stream the log until the run ends")]
 
 
-def parse_conf(items: list[str] | None) -> dict[str, str] | None:
+def parse_conf(items: list[str] | None, option: str = "--conf") -> dict[str, str] | None:
     if not items:
         return None
     pairs = [item.partition("=") for item in items]
     bad = [item for item, (key, sep, _) in zip(items, pairs, strict=True) if not key or not sep]
     if bad:
-        raise typer.BadParameter(f"expected KEY=VALUE, got {bad[0]!r}", param_hint="--conf")
+        raise typer.BadParameter(f"expected KEY=VALUE, got {bad[0]!r}", param_hint=option)
     return {key: value for key, _, value in pairs}
+
+
+def parse_env(items: list[str] | None) -> list[dict[str, str]] | None:
+    """--env NAME=VALUE options as the API's env entries (the server checks the names)."""
+    pairs = parse_conf(items, "--env")
+    return None if pairs is None else [{"name": k, "value": v} for k, v in pairs.items()]
 
 
 def outcome(run: RunOut) -> NoReturn:
@@ -78,13 +94,15 @@ def run_job(
     job: Annotated[str, typer.Argument(metavar="JOB")],
     arg: ArgOption = None,
     conf: ConfOption = None,
+    env: EnvOption = None,
     wait: WaitOption = False,
     follow: FollowOption = False,
 ) -> None:
     """Run a job now. Arguments reach the application verbatim (no shell sees them)."""
-    overrides = parse_conf(conf)
+    overrides, variables = parse_conf(conf), parse_env(env)
     with target(ctx).client() as api:
-        watch(api, api.run(job, args=arg, conf=overrides), wait=wait, follow=follow)
+        run = api.run(job, args=arg, conf=overrides, env=variables)
+        watch(api, run, wait=wait, follow=follow)
 
 
 @handles_errors
@@ -93,13 +111,15 @@ def rerun(
     run_id: Annotated[str, typer.Argument(metavar="RUN")],
     arg: ArgOption = None,
     conf: ConfOption = None,
+    env: EnvOption = None,
     wait: WaitOption = False,
     follow: FollowOption = False,
 ) -> None:
     """Run the same job version again, with the same overrides unless given here."""
-    overrides = parse_conf(conf)
+    overrides, variables = parse_conf(conf), parse_env(env)
     with target(ctx).client() as api:
-        watch(api, api.rerun(run_id, args=arg, conf=overrides), wait=wait, follow=follow)
+        run = api.rerun(run_id, args=arg, conf=overrides, env=variables)
+        watch(api, run, wait=wait, follow=follow)
 
 
 @handles_errors

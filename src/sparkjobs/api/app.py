@@ -11,7 +11,16 @@ from fastapi import APIRouter, Depends, FastAPI
 from sparkjobs import scheduler, store, supervisor, web
 from sparkjobs.api import auth, docs, downloads, problems
 from sparkjobs.api import backends as server_backends
-from sparkjobs.api.routers import artifacts, bindings, health, jobs, kubernetes, runs, schedules
+from sparkjobs.api.routers import (
+    artifacts,
+    bindings,
+    health,
+    jobs,
+    kubernetes,
+    metrics,
+    runs,
+    schedules,
+)
 from sparkjobs.backends.base import Backend
 from sparkjobs.config import Settings
 
@@ -69,6 +78,7 @@ def create_app(settings: Settings, *, backends: Mapping[str, Backend] | None = N
     app.state.settings = settings
     problems.install(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     # Outside the admin-token API: pods fetch their run's files with the run's own token.
     app.include_router(downloads.router)
     app.include_router(_api_router())

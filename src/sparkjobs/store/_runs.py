@@ -89,6 +89,15 @@ def runs_in_states(
     return [to_run(row) for row in s.scalars(query)]
 
 
+def count_runs_by_state(s: Session) -> dict[runs.RunState, int]:
+    """How many runs are in each state (states with none are 0)."""
+    counts = dict.fromkeys(runs.RunState, 0)
+    query = select(RunRow.state, func.count()).group_by(RunRow.state)
+    for state, count in s.execute(query):
+        counts[runs.RunState(state)] = int(count)
+    return counts
+
+
 def count_runs_in_states(
     s: Session, states: Collection[runs.RunState], *, owner: str | None = None
 ) -> int:

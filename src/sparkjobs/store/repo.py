@@ -26,6 +26,7 @@ from sparkjobs.store._jobs import (
 )
 from sparkjobs.store._runs import (
     add_note,
+    count_runs_by_state,
     count_runs_in_states,
     get_run,
     insert_run,
@@ -75,6 +76,7 @@ __all__ = [
     "artifact_users",
     "binding_users",
     "claim_due_schedules",
+    "count_runs_by_state",
     "count_runs_in_states",
     "create_artifact",
     "create_job",

@@ -4,15 +4,18 @@ a server that is up, an injected clock, a launcher that runs inline, Chromium's 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +117,50 @@ class InlineLauncher(Executor):
         future: Future[Any] = Future()
         future.set_result(fn(*args, **kwargs))
         return future
+
+
+class WebhookReceiver:
+    """A webhook endpoint on 127.0.0.1 that keeps what it is sent.
+
+    It answers the planned `statuses` in order (204 once they run out), after
+    `delay_s`; `received` is set after each answer. Use it as a context manager.
+    """
+
+    def __init__(self, path: str = "hooks/SECRET-PATH-TOKEN") -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.statuses: list[int] = []
+        self.delay_s = 0.0
+        self.received = threading.Event()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/{path}"
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers["Content-Length"])
+                hook.bodies.append(json.loads(self.rfile.read(length)))
+                hook.headers.append(dict(self.headers))
+                time.sleep(hook.delay_s)
+                self.send_response(hook.statuses.pop(0) if hook.statuses else 204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                hook.received.set()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+    def __enter__(self) -> WebhookReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(5)

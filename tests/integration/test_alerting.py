@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -29,35 +27,11 @@ from sparkjobs.config import Settings
 from sparkjobs.inputs.secrets import SecretBox
 from sparkjobs.store import Database, repo
 from sparkjobs.supervisor import Supervisor
-from tests.support import InlineLauncher
+from tests.support import InlineLauncher, WebhookReceiver
 
 SECRET = "hunter2-very-secret"
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 WAIT_S = 10.0
-
-
-class Hook:
-    """A webhook receiver on 127.0.0.1 answering with planned statuses (204 by default)."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        self.statuses: list[int] = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                hook.bodies.append(json.loads(self.rfile.read(length)))
-                self.send_response(hook.statuses.pop(0) if hook.statuses else 204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/SECRET-PATH-TOKEN"
 
 
 class Inbox:
@@ -70,14 +44,9 @@ class Inbox:
 
 
 @pytest.fixture
-def hook() -> Iterator[Hook]:
-    h = Hook()
-    thread = threading.Thread(target=h.server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield h
-    h.server.shutdown()
-    h.server.server_close()
-    thread.join(5)
+def hook() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as receiver:
+        yield receiver
 
 
 @pytest.fixture
@@ -162,7 +131,7 @@ def rig(tmp_path: Path, db_url: str, inbox: tuple[Inbox, int]) -> Iterator[Rig]:
 
 
 def test_a_failed_run_posts_its_alert_with_secrets_masked_and_notes_it(
-    rig: Rig, hook: Hook
+    rig: Rig, hook: WebhookReceiver
 ) -> None:
     rig.job(notify={"on_failure": [{"webhook": hook.url}]})
     run = rig.sup.request_run("nightly", runs.RunOverrides())
@@ -179,7 +148,7 @@ def test_a_failed_run_posts_its_alert_with_secrets_masked_and_notes_it(
 
 
 def test_with_retries_only_the_last_attempt_alerts_and_start_only_the_first(
-    rig: Rig, hook: Hook
+    rig: Rig, hook: WebhookReceiver
 ) -> None:
     rig.job(
         retries={"max_attempts": 2, "backoff_seconds": 5},
@@ -197,7 +166,9 @@ def test_with_retries_only_the_last_attempt_alerts_and_start_only_the_first(
     assert [(b["event"], b["attempt"]) for b in hook.bodies] == [("start", 1), ("failure", 2)]
 
 
-def test_a_refusing_webhook_is_noted_and_the_run_still_ends(rig: Rig, hook: Hook) -> None:
+def test_a_refusing_webhook_is_noted_and_the_run_still_ends(
+    rig: Rig, hook: WebhookReceiver
+) -> None:
     hook.statuses = [404]
     rig.job(notify={"on_failure": [{"webhook": hook.url}]})
     run = rig.sup.request_run("nightly", runs.RunOverrides())

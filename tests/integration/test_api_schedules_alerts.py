@@ -5,12 +5,8 @@ server cannot send) show in the run's events. Real HTTP, real store on both data
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -18,43 +14,16 @@ import pytest
 from sparkjobs.backends.fake import FakeBackend
 from tests.integration import test_api_fixtures as fx
 from tests.integration.test_api_fixtures import *  # noqa: F403  (the fixtures)
+from tests.support import WebhookReceiver
 
 JOBS = "/api/v1/jobs"
 PATH_TOKEN = "hooks/PATH-TOKEN-never-shown"
 
 
-class Hook:
-    """A webhook receiver on 127.0.0.1 that keeps every JSON body and answers 204."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        bodies = self.bodies
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                bodies.append(json.loads(self.rfile.read(length)))
-                self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/{PATH_TOKEN}"
-
-
 @pytest.fixture
-def hook() -> Iterator[Hook]:
-    h = Hook()
-    thread = threading.Thread(target=h.server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield h
-    h.server.shutdown()
-    h.server.server_close()
-    thread.join(5)
+def hook() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver(PATH_TOKEN) as receiver:
+        yield receiver
 
 
 def test_notify_round_trips(api: httpx.Client, apps_dir: Path) -> None:
@@ -88,7 +57,7 @@ def test_bad_target_is_422_naming_the_field(
 
 
 def test_failed_run_alerts_show_in_its_events(
-    api: httpx.Client, apps_dir: Path, fake: FakeBackend, hook: Hook
+    api: httpx.Client, apps_dir: Path, fake: FakeBackend, hook: WebhookReceiver
 ) -> None:
     notify = {"on_failure": [{"webhook": hook.url}, {"email": "ops@example.com"}]}
     body = fx.job_body("alerted", apps_dir, notify=notify)

@@ -3,67 +3,28 @@
 from __future__ import annotations
 
 import functools
-import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
 from sparkjobs import alerts, jobs, notify, runs
 from sparkjobs.config import Settings
+from tests.support import WebhookReceiver
 
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 
 
-class Hook:
-    """A webhook receiver: records each JSON body, answers with the next planned status."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        self.headers: list[dict[str, str]] = []
-        self.statuses: list[int] = []
-        self.delay_s = 0.0
-        self.received = threading.Event()
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                hook.bodies.append(json.loads(self.rfile.read(length)))
-                hook.headers.append(dict(self.headers))
-                time.sleep(hook.delay_s)
-                status = hook.statuses.pop(0) if hook.statuses else 204
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                hook.received.set()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/T0/SECRET-TOKEN"
-
-    @property
-    def target(self) -> alerts.WebhookTarget:
-        return alerts.WebhookTarget(webhook=self.url)
+def target(hook: WebhookReceiver) -> alerts.WebhookTarget:
+    return alerts.WebhookTarget(webhook=hook.url)
 
 
 @pytest.fixture
-def hook() -> Iterator[Hook]:
-    h = Hook()
-    thread = threading.Thread(target=h.server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield h
-    h.server.shutdown()
-    h.server.server_close()
-    thread.join(5)
+def hook() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver("hooks/T0/SECRET-TOKEN") as receiver:
+        yield receiver
 
 
 @pytest.fixture
@@ -100,7 +61,7 @@ def failed_job_and_run(url: str) -> tuple[jobs.Job, runs.Run]:
 
 
 def test_failure_alert_reaches_the_webhook_through_the_dispatcher(
-    hook: Hook, settings: Settings
+    hook: WebhookReceiver, settings: Settings
 ) -> None:
     settings = settings.model_copy(update={"public_url": "http://jobs.example.com"})
     job, run = failed_job_and_run(hook.url)
@@ -131,27 +92,31 @@ def test_failure_alert_reaches_the_webhook_through_the_dispatcher(
     ]
 
 
-def test_server_errors_are_retried_with_backoff(hook: Hook, settings: Settings) -> None:
+def test_server_errors_are_retried_with_backoff(hook: WebhookReceiver, settings: Settings) -> None:
     hook.statuses = [500, 503]
     slept: list[float] = []
     result = notify.deliver(
-        hook.target, {"n": 1}, settings=settings, backoff_s=0.01, sleep=slept.append
+        target(hook),
+        {"n": 1},
+        settings=settings,
+        backoff_s=0.01,
+        sleep=slept.append,
     )
     assert result.ok and result.attempts == 3
     assert slept == [0.01, 0.02]
     assert len(hook.bodies) == 3
 
 
-def test_client_errors_are_not_retried(hook: Hook, settings: Settings) -> None:
+def test_client_errors_are_not_retried(hook: WebhookReceiver, settings: Settings) -> None:
     hook.statuses = [404]
-    result = notify.deliver(hook.target, {"n": 1}, settings=settings, backoff_s=0.01)
+    result = notify.deliver(target(hook), {"n": 1}, settings=settings, backoff_s=0.01)
     assert not result.ok and result.attempts == 1
     assert result.error == "webhook answered HTTP 404"
 
 
-def test_rate_limit_is_retried(hook: Hook, settings: Settings) -> None:
+def test_rate_limit_is_retried(hook: WebhookReceiver, settings: Settings) -> None:
     hook.statuses = [429]
-    result = notify.deliver(hook.target, {"n": 1}, settings=settings, backoff_s=0.01)
+    result = notify.deliver(target(hook), {"n": 1}, settings=settings, backoff_s=0.01)
     assert result.ok and result.attempts == 2
 
 
@@ -173,11 +138,16 @@ def test_dead_webhook_fails_quickly_after_bounded_retries(
     assert "SECRET-TOKEN" not in result.error and "SECRET-TOKEN" not in result.describe()
 
 
-def test_slow_webhook_times_out(hook: Hook, settings: Settings) -> None:
+def test_slow_webhook_times_out(hook: WebhookReceiver, settings: Settings) -> None:
     hook.delay_s = 1.0
     started = time.monotonic()
     result = notify.deliver(
-        hook.target, {"n": 1}, settings=settings, attempts=2, backoff_s=0.01, timeout_s=0.2
+        target(hook),
+        {"n": 1},
+        settings=settings,
+        attempts=2,
+        backoff_s=0.01,
+        timeout_s=0.2,
     )
     assert time.monotonic() - started < 3
     assert not result.ok and result.attempts == 2

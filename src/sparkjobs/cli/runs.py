@@ -99,9 +99,8 @@ def run_job(
     follow: FollowOption = False,
 ) -> None:
     """Run a job now. Arguments reach the application verbatim (no shell sees them)."""
-    overrides, variables = parse_conf(conf), parse_env(env)
     with target(ctx).client() as api:
-        run = api.run(job, args=arg, conf=overrides, env=variables)
+        run = api.run(job, args=arg, conf=parse_conf(conf), env=parse_env(env))
         watch(api, run, wait=wait, follow=follow)
 
 
@@ -116,9 +115,8 @@ def rerun(
     follow: FollowOption = False,
 ) -> None:
     """Run the same job version again, with the same overrides unless given here."""
-    overrides, variables = parse_conf(conf), parse_env(env)
     with target(ctx).client() as api:
-        run = api.rerun(run_id, args=arg, conf=overrides, env=variables)
+        run = api.rerun(run_id, args=arg, conf=parse_conf(conf), env=parse_env(env))
         watch(api, run, wait=wait, follow=follow)
 
 
